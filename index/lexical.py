@@ -1,0 +1,103 @@
+"""Keyword side of retrieval: jieba word segmentation feeding BM25 (bm25s).
+
+The same ``tokenize`` runs on indexed text and on queries, so the two always
+agree. Text is NFKC-folded and lower-cased for matching only; what is shown
+and cited is never touched."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import jieba
+import numpy as np
+
+jieba.setLogLevel(logging.WARNING)
+
+# Terms jieba's general dictionary splits but users search as one word.
+DOMAIN_WORDS = (
+    "一带一路", "绿色丝绸之路", "丝绸之路经济带", "海上丝绸之路", "生态环保", "生态文明", "南南合作",
+    "碳达峰", "碳中和", "煤电", "绿色金融", "绿色债券", "绿色基建", "五通", "智库", "专栏",
+    "新能源", "清洁能源", "可再生能源", "大数据", "环境影响评价", "赤道原则", "蒙内铁路", "中老铁路",
+)
+
+# Function words and question words that say nothing about which passage answers.
+STOPWORDS = frozenset(
+    """的 了 和 与 及 或 在 是 为 对 于 以 将 把 被 由 从 向 中 上 下 等 有 也 都 就 而 并 其 之 这 那 该 此
+    哪些 哪个 哪 谁 哪位 什么 怎么 怎样 如何 多少 几 吗 呢 啊 吧 么 请问 请 一下 是否 有没有 为什么 为何 哪里 哪年 何时
+    方面 提到 提出 要求 关于 里 中国 我国 一些 我们 你 他们 它 它们 文件 文档 里面 其中 主要 具体 一共 总共
+    a an the of to in on for and or is are was were be been by with as at from that this these those what which
+    who whom how many much does do did it its their there when where why according document documents""".split()
+)
+
+_TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> jieba.Tokenizer:
+    tokenizer = jieba.Tokenizer()
+    for word in DOMAIN_WORDS:
+        tokenizer.add_word(word, freq=20000)
+    return tokenizer
+
+
+def fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def tokenize(text: str) -> list[str]:
+    """Search-mode jieba tokens (words and their sub-words), minus stopwords
+    and punctuation."""
+    tokens = []
+    for token in _segmenter().cut_for_search(fold(text)):
+        token = token.strip()
+        if token and token not in STOPWORDS and _TOKEN_OK.search(token):
+            tokens.append(token)
+    return tokens
+
+
+class LexicalIndex:
+    """BM25 over pre-tokenised passages; scores every passage for a query."""
+
+    def __init__(self, retriever: bm25s.BM25, size: int):
+        self._bm25 = retriever
+        self.size = size
+
+    @classmethod
+    def build(cls, passages_tokens: list[list[str]]) -> LexicalIndex:
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        # bm25s cannot index an empty token list; a placeholder keeps ids aligned.
+        retriever.index([toks or ["\x00"] for toks in passages_tokens], show_progress=False)
+        return cls(retriever, len(passages_tokens))
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        if not query_tokens or self.size == 0:
+            return np.zeros(self.size, np.float32)
+        return np.asarray(self._bm25.get_scores(query_tokens), dtype=np.float32)
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of ``token`` (0 when unseen)."""
+        vocab = self._bm25.vocab_dict
+        if token not in vocab:
+            return 0.0
+        # bm25s stores the term's column; its non-zeros are the passages containing it.
+        matrix = self._bm25.scores
+        tid = vocab[token]
+        df = int(matrix["indptr"][tid + 1] - matrix["indptr"][tid])
+        return float(np.log(1 + (self.size - df + 0.5) / (df + 0.5)))
+
+    @property
+    def max_idf(self) -> float:
+        """IDF of a word found in a single passage: the rarest a known word gets."""
+        return float(np.log(1 + (self.size - 1 + 0.5) / 1.5)) if self.size else 1.0
+
+    def save(self, directory: Path) -> None:
+        self._bm25.save(str(directory))
+
+    @classmethod
+    def load(cls, directory: Path, size: int) -> LexicalIndex:
+        return cls(bm25s.BM25.load(str(directory)), size)

@@ -1,0 +1,149 @@
+"""The heading tree of a cleaned document, as a list of paragraph blocks.
+
+Every paragraph (a line of the cleaned text) gets the section path it sits
+under, e.g. ``("四、组织保障", "（三）加强人才队伍建设")``. Boxed case studies
+(专栏) nest their own （一） items; table rows carry their column headers and any
+value a blank cell inherits from the rows above (the category of a project table
+is printed only on a group's first row)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from index import headings
+from index.headings import Kind
+
+PATH_SEPARATOR = " › "
+# How much of a long heading a section path shows.
+PATH_TITLE_CHARS = 24
+
+
+class BlockKind(str, Enum):
+    HEADING = "heading"  # a heading line with nothing else on it
+    BODY = "body"  # a paragraph (possibly opening with an inline heading)
+    TABLE_HEADER = "table_header"
+    TABLE_ROW = "table_row"
+
+
+@dataclass(frozen=True)
+class Block:
+    start: int
+    end: int
+    kind: BlockKind
+    path: tuple[str, ...]
+    # For table rows: "类目：贸易畅通；…" — the header and inherited cells, which
+    # the row's own text lacks. Indexed alongside the row, never cited.
+    context: str = ""
+
+
+def shorten(title: str) -> str:
+    return title if len(title) <= PATH_TITLE_CHARS else title[:PATH_TITLE_CHARS] + "…"
+
+
+def format_path(path: tuple[str, ...]) -> str:
+    return PATH_SEPARATOR.join(path)
+
+
+_RANK = {Kind.PART: 1, Kind.YEAR: 2, Kind.ITEM: 2, Kind.POINT: 3, Kind.LEAD: 4, Kind.BOX: 4}
+_BOX_ITEM_RANK = 5
+
+
+@dataclass(frozen=True)
+class _Open:
+    rank: int
+    kind: Kind
+    title: str
+    number: int = 0  # item number, for telling a box's cases from the document's items
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            lead = len(line) - len(line.lstrip())
+            spans.append((pos + lead, pos + lead + len(stripped)))
+        pos += len(line) + 1
+    return spans
+
+
+def _rank(heading: headings.Heading, stack: list[_Open], next_heading: headings.Heading | None) -> int:
+    if heading.kind is Kind.NUMBERED:
+        return heading.number.count(".") + 1
+    if heading.kind is Kind.ITEM and any(o.kind is Kind.BOX for o in stack):
+        # A box numbers its cases （一）（二）… like the document numbers its items.
+        # Numbering continuity decides; when both fit, the document's own item is
+        # the one followed by a "1." point rather than by case text.
+        number = headings.cn_number(heading.number)
+        last_case = next((o.number for o in stack if o.rank == _BOX_ITEM_RANK), 0)
+        last_item = next((o.number for o in stack if o.rank == _RANK[Kind.ITEM] and o.kind is Kind.ITEM), 0)
+        fits_box, fits_doc = number == last_case + 1, number == last_item + 1
+        if fits_box and (not fits_doc or not (next_heading and next_heading.kind is Kind.POINT)):
+            return _BOX_ITEM_RANK
+    return _RANK[heading.kind]
+
+
+def parse_blocks(text: str) -> list[Block]:
+    """Split cleaned ``text`` into paragraph blocks with their section paths."""
+    paragraphs = _paragraphs(text)
+    found: list[headings.Heading | None] = []
+    last_numbered: str | None = None
+    for start, end in paragraphs:
+        line = text[start:end]
+        heading = None if "\t" in text[text.rfind("\n", 0, start) + 1 : end] else headings.classify(line, paragraph=True)
+        if heading and heading.kind is Kind.NUMBERED:
+            if headings.follows(last_numbered, heading.number):
+                last_numbered = heading.number
+            else:
+                heading = None
+        found.append(heading)
+
+    blocks: list[Block] = []
+    stack: list[_Open] = []
+    table_header: list[str] | None = None
+    previous_row: list[str] = []
+    for idx, ((start, end), heading) in enumerate(zip(paragraphs, found)):
+        line = text[start:end]
+        if heading is not None:
+            next_heading = next((h for h in found[idx + 1 :] if h is not None), None)
+            rank = _rank(heading, stack, next_heading)
+            while stack and stack[-1].rank >= rank:
+                stack.pop()
+            number = headings.cn_number(heading.number) if heading.kind is Kind.ITEM else 0
+            stack.append(_Open(rank, heading.kind, shorten(heading.title), number))
+        path = tuple(o.title for o in stack)
+        if "\t" in text[text.rfind("\n", 0, start) + 1 : end]:
+            kind, context = _table_block(text, start, end, table_header, previous_row)
+            if kind is BlockKind.TABLE_HEADER:
+                table_header, previous_row = text[start:end].split("\t"), []
+            else:
+                previous_row = _filled_cells(_row_cells(text, start, end), previous_row)
+            blocks.append(Block(start, end, kind, path, context))
+            continue
+        table_header = None
+        kind = BlockKind.HEADING if heading is not None and not heading.inline and len(line) <= headings.MAX_TITLE_CHARS else BlockKind.BODY
+        blocks.append(Block(start, end, kind, path))
+    return blocks
+
+
+def _row_cells(text: str, start: int, end: int) -> list[str]:
+    """Cells of a table row; a row whose first cell is blank starts with a tab
+    just before ``start`` (paragraph spans are stripped)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    return [cell.strip() for cell in text[line_start:end].split("\t")]
+
+
+def _filled_cells(cells: list[str], previous: list[str]) -> list[str]:
+    return [cell or (previous[i] if i < len(previous) else "") for i, cell in enumerate(cells)]
+
+
+def _table_block(
+    text: str, start: int, end: int, header: list[str] | None, previous_row: list[str]
+) -> tuple[BlockKind, str]:
+    cells = _row_cells(text, start, end)
+    if header is None:
+        return BlockKind.TABLE_HEADER, ""
+    filled = _filled_cells(cells, previous_row)
+    context = "；".join(f"{name}：{value}" for name, value in zip(header, filled) if value)
+    return BlockKind.TABLE_ROW, context

