@@ -1,39 +1,63 @@
 # silkqa service image: CPU-only torch, the bundled corpus indexed at build time,
-# runs as a non-root user on port 8000.
+# code read-only and owned by root, the service running as an unprivileged user
+# with its data (the index) on a volume, configured by SILKQA_* variables.
+#
+#   docker build -t silkqa .
+#   docker run -p 8000:8000 -e SILKQA_API_KEYS_FILE=/run/secrets/keys -v silkqa-data:/data silkqa
+#
+# Only /data and /tmp are written, so --read-only --tmpfs /tmp should work too.
+# tests/test_entrypoint.py runs this file's build-stage index command and its
+# CMD and HEALTHCHECK with this environment outside Docker; `hadolint Dockerfile`
+# lints it (tests/test_entrypoint.py runs that too).
 
-# ---- build stage: dependencies and the index ---------------------------------
-FROM python:3.11-slim AS build
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# ---- build stage: dependencies, the code, the index ----------------------------
+FROM python:3.11-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PATH=/opt/venv/bin:$PATH
+# The CPU wheel of torch first, so sentence-transformers does not pull the CUDA build.
+RUN python -m venv /opt/venv \
+    && pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 WORKDIR /app
-RUN python -m venv /opt/venv
-ENV PATH=/opt/venv/bin:$PATH
-# CPU wheel of torch first, so sentence-transformers does not pull the CUDA build.
-RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 COPY pyproject.toml README.md ./
 COPY index ./index
 COPY service ./service
 COPY eval ./eval
-RUN pip install .
+COPY prompts ./prompts
 COPY corpus ./corpus
-ENV SILKQA_CORPUS_DIR=/app/corpus SILKQA_INDEX_DIR=/data/index
+# Editable, so the code stays in /app (where service.settings finds prompts/ and
+# corpus/) and the runtime stage can copy it as root-owned, read-only files.
+RUN pip install -e . && python -m compileall -q /app/index /app/service /app/eval
+ENV SILKQA_CORPUS_DIR=/app/corpus \
+    SILKQA_INDEX_DIR=/data/index
 RUN silkqa index
 
-# ---- runtime stage --------------------------------------------------------------
-FROM python:3.11-slim
+# ---- runtime stage ----------------------------------------------------------------
+FROM python:3.11-slim-bookworm
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    HOME=/tmp \
+    HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1 \
     SILKQA_CORPUS_DIR=/app/corpus \
     SILKQA_INDEX_DIR=/data/index \
     SILKQA_HOST=0.0.0.0 \
     SILKQA_PORT=8000
-RUN useradd --system --uid 10001 --home-dir /app silkqa
+RUN useradd --system --uid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin silkqa
 COPY --from=build /opt/venv /opt/venv
-COPY --from=build /app/corpus /app/corpus
-COPY --from=build --chown=silkqa:silkqa /data /data
+COPY --from=build /app /app
+COPY --from=build --chown=10001:10001 /data /data
 WORKDIR /app
-USER silkqa
+# Numeric, so an orchestrator can verify it is not root (runAsNonRoot).
+USER 10001:10001
+# A fresh named volume starts with the index built above; an empty bind mount
+# gets one built at start-up.
 VOLUME ["/data"]
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"]
+# silkqa serve drains requests in flight on SIGTERM (SILKQA_SHUTDOWN_GRACE_SECONDS).
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ.get('SILKQA_PORT', '8000'), timeout=4)"]
 CMD ["silkqa", "serve"]

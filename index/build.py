@@ -9,7 +9,10 @@ says so. A chunk's dense score is the best of its units."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
@@ -20,13 +23,17 @@ from index.chunking import Chunk, ChunkingOptions, chunk_document
 from index.cleaning import clean
 from index.documents import DocumentMeta, SourceDocument, corpus_fingerprint
 from index.embedding import Embedder, ModelIdentity
-from index.lexical import LexicalIndex, tokenize
+from index.lexical import LexicalIndex
 from index.offsets import OffsetMap
 from index.structure import format_path
 
+log = logging.getLogger("silkqa")
+
 # Bump whenever cleaning, structure, chunking or unit layout changes what an
 # index contains: older indexes are then detected as stale.
-INDEX_FORMAT = 1
+# 2: builds carry each document's original text (the library) and the hash of
+#    every embedded unit text (vector reuse); table rows carry their caption.
+INDEX_FORMAT = 2
 
 UNIT_SENTENCE = 0
 UNIT_CONTEXT = 1
@@ -36,6 +43,9 @@ UNIT_CONTEXT = 1
 class IndexOptions:
     chunking: ChunkingOptions = field(default_factory=ChunkingOptions)
     bm25_include_titles: bool = True
+    bm25_bigrams: bool = True
+    bm25_bilingual: bool = True
+    embed_section_path: bool = True
 
     def to_json(self) -> dict:
         return {"format": INDEX_FORMAT, **asdict(self)}
@@ -48,6 +58,11 @@ class IndexedDocument:
     offsets: OffsetMap  # cleaned -> original offsets
     fingerprint: str
     raw_length: int
+    raw: str = ""  # the original text the offsets map back to; with meta, the library entry
+
+    @property
+    def source(self) -> SourceDocument:
+        return SourceDocument(self.meta, self.raw)
 
 
 @dataclass
@@ -58,6 +73,7 @@ class Units:
     kind: np.ndarray  # int8 UNIT_SENTENCE / UNIT_CONTEXT
     start: np.ndarray  # int32 sentence span in its document (-1 for context units)
     end: np.ndarray
+    text_hash: np.ndarray  # S16 digest of the embedded text: what vector reuse keys on
 
     def __len__(self) -> int:
         return len(self.chunk)
@@ -75,6 +91,12 @@ class IndexManifest:
     built_at: str
     code_version: str
     build_seconds: float = 0.0
+    build_id: str = ""  # also the build's directory name under builds/
+    # The library differs from the bundled corpus it was seeded from: its own
+    # documents are then the truth, and the corpus directory is not consulted.
+    library_edited: bool = False
+    embedded_units: int = 0  # units this build embedded; the rest reused earlier vectors
+    embedded_chunks: int = 0  # chunks with at least one newly embedded unit
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -111,6 +133,7 @@ def prepare_document(source: SourceDocument, options: IndexOptions) -> tuple[Ind
         offsets=cleaned.offsets,
         fingerprint=source.fingerprint,
         raw_length=len(source.raw),
+        raw=source.raw,
     )
     return document, chunk_document(source.meta.doc_id, cleaned.text, options.chunking)
 
@@ -127,25 +150,35 @@ def lexical_text(meta: DocumentMeta, chunk: Chunk, include_titles: bool) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def build_units(documents: dict[str, IndexedDocument], chunks: list[Chunk]) -> tuple[Units, list[str]]:
+def text_hash(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def build_units(
+    documents: dict[str, IndexedDocument], chunks: list[Chunk], embed_section_path: bool = True
+) -> tuple[Units, list[str]]:
     rows: list[tuple[int, int, int, int]] = []
     texts: list[str] = []
     for idx, chunk in enumerate(chunks):
         doc = documents[chunk.doc_id]
         rows.append((idx, UNIT_CONTEXT, -1, -1))
-        texts.append(context_text(doc.meta, chunk))
+        if embed_section_path:
+            texts.append(context_text(doc.meta, chunk))
+        else:
+            texts.append("：".join(p for p in (doc.meta.title, chunk.context) if p))
         # A sentence is embedded with its section's title, so "项目每年提供清洁电力…"
         # in the box on the Mozura wind farm knows which project it is about.
         leaf = chunk.section[-1] if chunk.section else doc.meta.title
         for s, e in chunk.sentences:
             rows.append((idx, UNIT_SENTENCE, s, e))
-            texts.append(f"{leaf}：{doc.text[s:e]}")
+            texts.append(f"{leaf}：{doc.text[s:e]}" if embed_section_path else doc.text[s:e])
     arr = np.array(rows, dtype=np.int64).reshape(-1, 4)
     units = Units(
         chunk=arr[:, 0].astype(np.int32),
         kind=arr[:, 1].astype(np.int8),
         start=arr[:, 2].astype(np.int32),
         end=arr[:, 3].astype(np.int32),
+        text_hash=np.array([text_hash(t) for t in texts], dtype="S16"),
     )
     return units, texts
 
@@ -159,7 +192,16 @@ def dense_index(vectors: np.ndarray, dimension: int) -> faiss.Index:
     return index
 
 
-def build_index(sources: list[SourceDocument], embedder: Embedder, options: IndexOptions) -> BuiltIndex:
+def build_index(
+    sources: list[SourceDocument],
+    embedder: Embedder,
+    options: IndexOptions,
+    reuse: BuiltIndex | None = None,
+    library_edited: bool = False,
+) -> BuiltIndex:
+    """Index ``sources``. Units whose exact text ``reuse`` (an earlier build with
+    the same model) already embedded take its vectors instead of being embedded
+    again, so an update costs only its new or changed text."""
     started = datetime.now(timezone.utc)
     documents: dict[str, IndexedDocument] = {}
     chunks: list[Chunk] = []
@@ -167,10 +209,12 @@ def build_index(sources: list[SourceDocument], embedder: Embedder, options: Inde
         document, doc_chunks = prepare_document(source, options)
         documents[document.meta.doc_id] = document
         chunks.extend(doc_chunks)
-    units, unit_texts = build_units(documents, chunks)
-    vectors = embedder.encode(unit_texts)
+    units, unit_texts = build_units(documents, chunks, options.embed_section_path)
+    vectors, fresh = VectorCache.of(reuse, embedder.identity).vectors(units, unit_texts, embedder)
     lexical = LexicalIndex.build(
-        [tokenize(lexical_text(documents[c.doc_id].meta, c, options.bm25_include_titles)) for c in chunks]
+        [lexical_text(documents[c.doc_id].meta, c, options.bm25_include_titles) for c in chunks],
+        options.bm25_bigrams,
+        options.bm25_bilingual,
     )
     manifest = IndexManifest(
         format=INDEX_FORMAT,
@@ -183,8 +227,40 @@ def build_index(sources: list[SourceDocument], embedder: Embedder, options: Inde
         built_at=started.isoformat(timespec="seconds"),
         code_version=code_version(),
         build_seconds=round((datetime.now(timezone.utc) - started).total_seconds(), 2),
+        # Names sort by time: garbage collection keeps the newest builds.
+        build_id=f"{started.strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}",
+        library_edited=library_edited,
+        embedded_units=int(fresh.sum()),
+        embedded_chunks=len(np.unique(units.chunk[fresh])),
     )
     return BuiltIndex(manifest, documents, chunks, units, dense_index(vectors, embedder.identity.dimension), lexical)
+
+
+class VectorCache:
+    """Vectors of an earlier build, keyed by the hash of the text they embed."""
+
+    def __init__(self, rows: dict[bytes, int], vectors: np.ndarray):
+        self._rows = rows
+        self._vectors = vectors
+
+    @classmethod
+    def of(cls, built: BuiltIndex | None, model: ModelIdentity) -> VectorCache:
+        if built is None or built.manifest.model != model.to_json() or not len(built.units):
+            return cls({}, np.zeros((0, model.dimension), np.float32))
+        rows = {bytes(h): i for i, h in enumerate(built.units.text_hash)}
+        return cls(rows, built.dense.reconstruct_n(0, built.dense.ntotal))
+
+    def vectors(self, units: Units, texts: list[str], embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
+        """(vectors for every unit, mask of the units that had to be embedded)."""
+        known = np.array([self._rows.get(bytes(h), -1) for h in units.text_hash], dtype=np.int64)
+        fresh = known < 0
+        out = np.empty((len(texts), embedder.identity.dimension), np.float32)
+        if (~fresh).any():
+            out[~fresh] = self._vectors[known[~fresh]]
+        if fresh.any():
+            log.info("embedding %d new units (%d reused)", int(fresh.sum()), int((~fresh).sum()))
+            out[fresh] = embedder.encode([t for t, new in zip(texts, fresh) if new])
+        return out, fresh
 
 
 def staleness(manifest: IndexManifest, model: ModelIdentity, options: IndexOptions, fingerprint: str | None) -> list[str]:

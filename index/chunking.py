@@ -16,6 +16,9 @@ from index.structure import Block, BlockKind, parse_blocks
 from index.tokens import count_tokens
 
 Span = tuple[int, int]
+# A chunk smaller than this (a heading) is kept with the next sentence even if
+# that takes it over the budget.
+_MIN_CHUNK_TOKENS = 24
 # Where an over-long sentence may be cut, best first.
 _SOFT_BREAKS = ("；", "，", "、", " ")
 
@@ -136,7 +139,9 @@ def _pack(text: str, sentences: list[Span], options: ChunkingOptions) -> list[li
     packed: list[list[Span]] = []
     current: list[Span] = []
     for span in sentences:
-        if current and count_tokens(text[current[0][0] : span[1]]) > options.max_tokens:
+        # A heading-sized start is never flushed alone: it belongs with what follows.
+        too_long = count_tokens(text[current[0][0] : span[1]]) > options.max_tokens if current else False
+        if too_long and count_tokens(text[current[0][0] : current[-1][1]]) >= _MIN_CHUNK_TOKENS:
             packed.append(current)
             overlap = current[-options.overlap_sentences :] if options.overlap_sentences else []
             current = [s for s in overlap if count_tokens(text[s[0] : span[1]]) <= options.max_tokens]

@@ -63,6 +63,31 @@ def normalize_characters(text: str) -> list[Edit]:
     return edits
 
 
+_MD_HEADING = re.compile(r"^(\s*#{1,6}[ \t]+)\S")
+_MD_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_MD_TABLE_RULE = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*\|?\s*$")
+_MD_CELL_BAR = re.compile(r"[ \t]*\|[ \t]*")
+
+
+def strip_markdown_markup(text: str) -> list[Edit]:
+    """Markdown syntax that hides structure: ``## `` before a heading (so
+    "## 一、重要意义" is recognised as part 一), and pipe tables, whose rows
+    become tab-separated cells like every other table (blank cells stay blank)
+    and whose ``|---|`` rule line is dropped."""
+    edits = []
+    for start, end, content in _lines(text):
+        if m := _MD_HEADING.match(content):
+            edits.append(Edit(start, start + m.end(1)))
+        elif _MD_TABLE_RULE.match(content) and "-" in content:
+            edits.append(Edit(start, min(end + 1, len(text))))
+        elif _MD_TABLE_ROW.match(content):
+            bars = list(_MD_CELL_BAR.finditer(content))
+            edits.append(Edit(start, start + bars[0].end()))
+            edits.extend(Edit(start + b.start(), start + b.end(), "\t") for b in bars[1:-1])
+            edits.append(Edit(start + bars[-1].start(), end))
+    return edits
+
+
 # --- 2. web page boilerplate -------------------------------------------------
 
 _MD_LINK = r"\[[^\]\n]*\]\([^)\n]*\)"
@@ -280,6 +305,7 @@ def trim_document(text: str) -> list[Edit]:
 
 RULES: tuple[Rule, ...] = (
     normalize_characters,
+    strip_markdown_markup,
     drop_web_boilerplate,
     drop_injected_sidebar,
     drop_table_of_contents,

@@ -20,6 +20,7 @@ class DocumentMeta:
     title_en: str | None = None
     date_note: str | None = None
     aliases: tuple[str, ...] = ()  # what users call it: "指导意见", "那篇论文"
+    source_format: str | None = None  # how an uploaded document's text was obtained: text, markdown, html, pdf, docx
 
     def to_json(self) -> dict:
         return asdict(self)

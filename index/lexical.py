@@ -6,6 +6,7 @@ and cited is never touched."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import unicodedata
@@ -15,6 +16,8 @@ from pathlib import Path
 import bm25s
 import jieba
 import numpy as np
+
+from index.bilingual import build_lexicon, expand
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -60,24 +63,47 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
-class LexicalIndex:
-    """BM25 over pre-tokenised passages; scores every passage for a query."""
+_HAN_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 
-    def __init__(self, retriever: bm25s.BM25, size: int):
+
+def han_bigrams(text: str) -> list[str]:
+    """Overlapping character pairs of every run of Chinese characters. They
+    match what word segmentation splits differently in question and passage
+    (电动车船 / 新能源和清洁能源车船)."""
+    return [run[i : i + 2] for run in _HAN_RUN.findall(fold(text)) for i in range(len(run) - 1)]
+
+
+class LexicalIndex:
+    """BM25 over passages, tokenised the same way as the queries scored against it."""
+
+    def __init__(self, retriever: bm25s.BM25, size: int, bigrams: bool, lexicon: dict[str, tuple[str, ...]]):
         self._bm25 = retriever
         self.size = size
+        self.bigrams = bigrams
+        self.lexicon = lexicon  # English -> Chinese terms of this corpus (index.bilingual); {} when off
+
+    def tokens(self, text: str) -> list[str]:
+        return tokenize(text) + (han_bigrams(text) if self.bigrams else [])
+
+    def translations(self, query: str) -> list[str]:
+        """Chinese corpus terms for the English words of ``query``."""
+        return expand(query, self.lexicon) if self.lexicon else []
 
     @classmethod
-    def build(cls, passages_tokens: list[list[str]]) -> LexicalIndex:
-        retriever = bm25s.BM25(k1=1.2, b=0.75)
+    def build(cls, passages: list[str], bigrams: bool = True, bilingual: bool = True) -> LexicalIndex:
+        lexicon = build_lexicon(fold("\n".join(passages))) if bilingual else {}
+        index = cls(bm25s.BM25(k1=1.2, b=0.75), len(passages), bigrams, lexicon)
         # bm25s cannot index an empty token list; a placeholder keeps ids aligned.
-        retriever.index([toks or ["\x00"] for toks in passages_tokens], show_progress=False)
-        return cls(retriever, len(passages_tokens))
+        index._bm25.index([index.tokens(p) or ["\x00"] for p in passages], show_progress=False)
+        return index
 
-    def scores(self, query_tokens: list[str]) -> np.ndarray:
-        if not query_tokens or self.size == 0:
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage for ``query`` (raw text; its English words
+        also count through their Chinese translations)."""
+        tokens = self.tokens(" ".join([query, *self.translations(query)]))
+        if not tokens or self.size == 0:
             return np.zeros(self.size, np.float32)
-        return np.asarray(self._bm25.get_scores(query_tokens), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
 
     def idf(self, token: str) -> float:
         """Inverse document frequency of ``token`` (0 when unseen)."""
@@ -97,7 +123,11 @@ class LexicalIndex:
 
     def save(self, directory: Path) -> None:
         self._bm25.save(str(directory))
+        config = {"bigrams": self.bigrams, "lexicon": self.lexicon}
+        (Path(directory) / "tokenizer.json").write_text(json.dumps(config, ensure_ascii=False))
 
     @classmethod
     def load(cls, directory: Path, size: int) -> LexicalIndex:
-        return cls(bm25s.BM25.load(str(directory)), size)
+        config = json.loads((Path(directory) / "tokenizer.json").read_text())
+        lexicon = {k: tuple(v) for k, v in config["lexicon"].items()}
+        return cls(bm25s.BM25.load(str(directory)), size, bool(config["bigrams"]), lexicon)

@@ -6,16 +6,24 @@ Layout under the index directory::
     builds/<build-id>/      one complete, immutable build
         manifest.json  documents.jsonl  chunks.jsonl  units.npz  dense.faiss  bm25/
 
+``documents.jsonl`` holds every document's metadata and original text: a build
+is also the document library it was built from, so a library change and its
+index are published together, by one pointer swap.
+
 A new build is written to a temporary directory, fsynced, renamed into
 ``builds/`` and only then published by atomically replacing ``CURRENT``. A crash
 at any point leaves the previous build live and loadable."""
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
 import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,7 +32,7 @@ import numpy as np
 
 from index.build import BuiltIndex, IndexedDocument, IndexManifest, Units
 from index.chunking import Chunk
-from index.documents import DocumentMeta
+from index.documents import DocumentMeta, SourceDocument
 from index.lexical import LexicalIndex
 from index.offsets import OffsetMap
 
@@ -72,6 +80,20 @@ class IndexStore:
             return None
         return self.builds / name if name else None
 
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive across processes, for a read-build-publish cycle: two
+        writers never build on the same base, and one's garbage collection never
+        removes the other's staging directory. The kernel releases it when its
+        holder dies, so a killed writer blocks no one. Not re-entrant."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def exists(self) -> bool:
         build = self.current_build()
         return build is not None and build.is_dir()
@@ -81,8 +103,12 @@ class IndexStore:
     def publish(self, built: BuiltIndex) -> Path:
         """Write ``built`` as a new build and make it the live one."""
         self.builds.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-        build_id = f"{stamp}-{uuid.uuid4().hex[:8]}"
+        build_id = built.manifest.build_id
+        if not build_id or (self.builds / build_id).exists():
+            # The same build published twice into one store gets a name of its own,
+            # and its written manifest says so (readers compare it with CURRENT).
+            build_id = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
+            built = dataclasses.replace(built, manifest=dataclasses.replace(built.manifest, build_id=build_id))
         staging = self.builds / f".tmp-{build_id}"
         staging.mkdir()
         try:
@@ -114,6 +140,16 @@ class IndexStore:
 
     # --- reading --------------------------------------------------------------
 
+    def read_sources(self) -> list[SourceDocument]:
+        """The library of the live build: every document's metadata and original
+        text, without loading vectors (what a rebuild starts from)."""
+        build = self._live_build()
+        try:
+            rows = _read_json_lines(build / "documents.jsonl")
+            return [SourceDocument(DocumentMeta.from_json(row["meta"]), row["raw"]) for row in rows]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexCorrupt(f"the document library in build {build.name} is unreadable: {exc}") from exc
+
     def read_manifest(self) -> IndexManifest:
         build = self._live_build()
         try:
@@ -127,6 +163,21 @@ class IndexStore:
             return _read_build(build)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexCorrupt(f"index build {build.name} is unreadable ({exc}); rebuild it with `silkqa index`") from exc
+
+    def load_reusable(self) -> BuiltIndex | None:
+        """The newest readable build, live or kept: a source of vectors to reuse
+        when the live one is damaged. Never served from."""
+        if not self.builds.is_dir():
+            return None
+        kept = sorted((p for p in self.builds.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+        for build in [self.current_build(), *kept]:
+            if build is None or not build.is_dir():
+                continue
+            try:
+                return _read_build(build)
+            except (OSError, ValueError, KeyError, TypeError, RuntimeError):
+                continue
+        return None
 
     def _live_build(self) -> Path:
         build = self.current_build()
@@ -153,6 +204,7 @@ def _write_build(directory: Path, built: BuiltIndex) -> None:
                 "offsets": doc.offsets.to_json(),
                 "fingerprint": doc.fingerprint,
                 "raw_length": doc.raw_length,
+                "raw": doc.raw,
             }
             for doc in built.documents.values()
         ),
@@ -174,8 +226,9 @@ def _write_build(directory: Path, built: BuiltIndex) -> None:
         ),
     )
     u = built.units
-    np.savez(directory / "units.npz", chunk=u.chunk, kind=u.kind, start=u.start, end=u.end)
-    faiss.write_index(built.dense, str(directory / "dense.faiss"))
+    np.savez(directory / "units.npz", chunk=u.chunk, kind=u.kind, start=u.start, end=u.end, text_hash=u.text_hash)
+    # Written by Python, not faiss.write_index: a full disk then raises OSError (ENOSPC), not a RuntimeError.
+    (directory / "dense.faiss").write_bytes(faiss.serialize_index(built.dense).tobytes())
     built.lexical.save(directory / "bm25")
     # The manifest goes last: a build directory with a manifest is complete.
     (directory / "manifest.json").write_text(json.dumps(built.manifest.to_json(), ensure_ascii=False, indent=2))
@@ -200,6 +253,7 @@ def _read_build(directory: Path) -> BuiltIndex:
             offsets=OffsetMap.from_json(row["offsets"], len(row["text"])),
             fingerprint=row["fingerprint"],
             raw_length=row["raw_length"],
+            raw=row["raw"],
         )
     chunks = []
     for row in _read_json_lines(directory / "chunks.jsonl"):
@@ -218,7 +272,9 @@ def _read_build(directory: Path) -> BuiltIndex:
             )
         )
     with np.load(directory / "units.npz") as arrays:
-        units = Units(chunk=arrays["chunk"], kind=arrays["kind"], start=arrays["start"], end=arrays["end"])
+        units = Units(
+            chunk=arrays["chunk"], kind=arrays["kind"], start=arrays["start"], end=arrays["end"], text_hash=arrays["text_hash"]
+        )
     dense = faiss.read_index(str(directory / "dense.faiss"))
     lexical = LexicalIndex.load(directory / "bm25", len(chunks))
     if len(chunks) != manifest.chunk_count or len(units) != manifest.unit_count or dense.ntotal != len(units):

@@ -32,8 +32,9 @@ class Block:
     end: int
     kind: BlockKind
     path: tuple[str, ...]
-    # For table rows: "类目：贸易畅通；…" — the header and inherited cells, which
-    # the row's own text lacks. Indexed alongside the row, never cited.
+    # For table rows: "规划涉及 25 个重点项目；类目：贸易畅通；…" — the table's
+    # caption, the header and inherited cells, which the row's own text lacks.
+    # Indexed alongside the row, never cited.
     context: str = ""
 
 
@@ -103,6 +104,7 @@ def parse_blocks(text: str) -> list[Block]:
     stack: list[_Open] = []
     table_header: list[str] | None = None
     previous_row: list[str] = []
+    caption = ""
     for idx, ((start, end), heading) in enumerate(zip(paragraphs, found)):
         line = text[start:end]
         if heading is not None:
@@ -117,14 +119,27 @@ def parse_blocks(text: str) -> list[Block]:
             kind, context = _table_block(text, start, end, table_header, previous_row)
             if kind is BlockKind.TABLE_HEADER:
                 table_header, previous_row = text[start:end].split("\t"), []
+                previous = blocks[-1] if blocks else None
+                caption = table_caption(text[previous.start : previous.end]) if previous and previous.kind is BlockKind.BODY else ""
             else:
                 previous_row = _filled_cells(_row_cells(text, start, end), previous_row)
+                context = f"{caption}；{context}" if caption else context
             blocks.append(Block(start, end, kind, path, context))
             continue
         table_header = None
         kind = BlockKind.HEADING if heading is not None and not heading.inline and len(line) <= headings.MAX_TITLE_CHARS else BlockKind.BODY
         blocks.append(Block(start, end, kind, path))
     return blocks
+
+
+_CAPTION_END = "，,。；;：:"
+
+
+def table_caption(lead: str) -> str:
+    """What a table is: the paragraph before it up to its first clause break
+    ("规划涉及 25 个重点项目，包括…" -> "规划涉及 25 个重点项目")."""
+    cut = min((i for i in (lead.find(c) for c in _CAPTION_END) if i > 0), default=len(lead))
+    return lead[: min(cut, headings.MAX_TITLE_CHARS)].strip()
 
 
 def _row_cells(text: str, start: int, end: int) -> list[str]:
@@ -147,3 +162,62 @@ def _table_block(
     filled = _filled_cells(cells, previous_row)
     context = "；".join(f"{name}：{value}" for name, value in zip(header, filled) if value)
     return BlockKind.TABLE_ROW, context
+
+
+def _line_at(text: str, pos: int) -> tuple[int, int]:
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return start, len(text) if end < 0 else end
+
+
+def _cell_spans(text: str, line_start: int, line_end: int) -> list[tuple[int, int]]:
+    spans, pos = [], line_start
+    for cell in text[line_start:line_end].split("\t"):
+        spans.append((pos, pos + len(cell)))
+        pos += len(cell) + 1
+    return spans
+
+
+def inherited_cells(text: str, row_pos: int) -> list[tuple[str, tuple[int, int]]]:
+    """For the table row at ``row_pos``: (column header, span of the value) of
+    each blank leading cell, the value being the nearest non-blank cell above it
+    in the same column (a project's category is printed on its group's first
+    row only). Spans point into ``text`` so the value can be cited exactly."""
+    line_start, line_end = _line_at(text, row_pos)
+    cells = _cell_spans(text, line_start, line_end)
+    blank = [i for i, (s, e) in enumerate(cells) if not text[s:e].strip()]
+    found: list[tuple[str, tuple[int, int]]] = []
+    for column in blank:
+        header, value = "", None
+        probe = line_start
+        while probe > 0:
+            probe_start, probe_end = _line_at(text, probe - 1)
+            if "\t" not in text[probe_start:probe_end]:
+                break
+            above = _cell_spans(text, probe_start, probe_end)
+            if column < len(above) and text[above[column][0] : above[column][1]].strip():
+                header = text[above[column][0] : above[column][1]].strip()  # the last one found is the header row
+                value = value or above[column]
+            probe = probe_start
+        if value and header and text[value[0] : value[1]].strip() != header:
+            found.append((header, value))
+    return found
+
+
+def row_group(text: str, row_pos: int) -> tuple[int, int]:
+    """Span of the rows that share the first cell of the row at ``row_pos``
+    (the group's first row, which prints the shared value, through the last
+    row that leaves it blank)."""
+    line_start, line_end = _line_at(text, row_pos)
+    while text[line_start:line_end].startswith("\t") and line_start > 0:
+        prev_start, prev_end = _line_at(text, line_start - 1)
+        if "\t" not in text[prev_start:prev_end]:
+            break
+        line_start = prev_start
+    end = line_end
+    while end < len(text):
+        next_start, next_end = _line_at(text, end + 1)
+        if not text[next_start:next_end].startswith("\t"):
+            break
+        end = next_end
+    return line_start, end

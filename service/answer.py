@@ -16,22 +16,35 @@ import numpy as np
 
 from index.build import UNIT_SENTENCE, BuiltIndex
 from index.lexical import fold
+from index.structure import format_path, inherited_cells, row_group
+from service.quantities import asked_quantities, states
 from service.retrieval import Hit, Query, Retriever
+from service.verify import VerificationReport
 
 # Sentences shorter than this are headings or fragments: the answer takes them
 # together with the sentence that follows.
 _SHORT_SENTENCE = 20
 _NUMBER_QUESTION = re.compile(r"多少|几[个项次家年名座条]|数量|规模|比例|占比|百分之|哪一?年|何时|什么时候|哪天|日期|how (many|much)|percent|when|what year|date", re.I)
 _HAS_NUMBER = re.compile(r"\d")
+# Questions that ask for several things (a list, each of several parts) may be
+# answered by several sentences; others by their single best one.
+_WANTS_SEVERAL = re.compile(r"哪些|哪几|分别|各[有是要为]|都有|有几[条个项]|一共几|几条|\bwhich\b.*\bare\b|\bwhat are\b|\blist\b|[？?].+[？?]", re.I)
 
 
 @dataclass(frozen=True)
 class AnswerOptions:
-    abstain_threshold_zh: float = 0.35
+    abstain_threshold_zh: float = 0.20
     abstain_threshold_en: float = 0.30
-    max_sentences: int = 3
+    max_sentences: int = 2
     max_chars: int = 400
     candidate_passages: int = 5
+    retrieved_passages: int = 10  # what the engine retrieves for composing (candidates come from these)
+    # Further sentences must score at least this share of the best one.
+    companion_ratio: float = 0.9
+    # Another document's best sentence is cited too when its evidence reaches
+    # this share of the best evidence: where documents overlap (or disagree),
+    # each version is shown with its own citation. 0 turns it off.
+    second_document_ratio: float = 0.9
 
     def threshold(self, lang: str) -> float:
         return self.abstain_threshold_zh if lang == "zh" else self.abstain_threshold_en
@@ -48,6 +61,9 @@ class Citation:
     start: int
     end: int
     score: float
+    # Set on a table cell cited for the row before it, e.g. "类目" for the
+    # category its row inherits; the answer shows it as "（类目：民心相通[2]）".
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,7 @@ class Candidate:
     end: int
     score: float  # ranking score
     evidence: float  # how well the sentence itself matches the question
+    states_asked: bool = True  # states the kind of quantity the question asks for
 
 
 @dataclass
@@ -69,6 +86,8 @@ class Answer:
     lang: str
     mode: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
+    rewritten_question: str | None = None  # the standalone form of a follow-up (service.followup)
+    verification: VerificationReport | None = None  # set for generative answers (service.verify)
 
 
 def coverage(tokens: tuple[str, ...], text: str, idf, unseen_weight: float) -> float:
@@ -109,6 +128,13 @@ class AnswerComposer:
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:
         pool = hits[: self.options.candidate_passages]
+        seen = {h.chunk.doc_id for h in pool}
+        for hit in hits[self.options.candidate_passages :]:
+            # Another document's best passage stays in play even when lower: it
+            # may give that document's version of a date or figure.
+            if hit.chunk.doc_id not in seen:
+                pool.append(hit)
+                seen.add(hit.chunk.doc_id)
         spans: list[tuple[Hit, int, int, list[int]]] = []
         for hit in pool:
             sentences = hit.chunk.sentences
@@ -123,35 +149,47 @@ class AnswerComposer:
         flat_units = np.array([u for *_, units in spans for u in units])
         sims = dict(zip(flat_units.tolist(), self.retriever.unit_similarities(query, flat_units).tolist()))
         wants_number = bool(_NUMBER_QUESTION.search(query.text))
+        asked = asked_quantities(query.text)
         lexical_index = self.index.lexical
         top_score = max(h.score for h in pool)
         out = []
         for hit, s, e, units in spans:
             text = self.index.documents[hit.chunk.doc_id].text[s:e]
+            # A sentence is read with its section title ("（二）黑山莫祖拉风电项目"):
+            # "项目每年提供清洁电力…" is about the project its heading names.
+            in_context = " ".join((format_path(hit.chunk.section), hit.chunk.context, text))
             dense = max(sims[u] for u in units)
-            lexical = coverage(query.tokens, text, lexical_index.idf, lexical_index.max_idf)
-            # Evidence that this sentence answers: what abstention is judged on.
+            lexical = coverage(query.tokens, in_context, lexical_index.idf, lexical_index.max_idf)
+            prior = hit.score / top_score if top_score else 0.0
+            number = 1.0 if wants_number and _HAS_NUMBER.search(text) else 0.0
+            states_asked = all(states(kind, text) for kind in asked)
+            # Weights chosen on the dev set (eval/RESULTS.md): for Chinese the
+            # words a sentence shares with the question and its passage's rank
+            # decide; for English (Chinese evidence) the cross-lingual similarity.
             if query.lang == "zh":
                 evidence = 0.55 * lexical + 0.45 * dense
+                score = 0.45 * lexical + 0.1 * dense + 0.45 * prior + 0.05 * number
             else:
                 evidence = 0.15 * lexical + 0.85 * dense
-            if wants_number and _HAS_NUMBER.search(text):
-                evidence += 0.05
-            # The passage's retrieval rank only orders sentences of similar evidence.
-            prior = hit.score / top_score if top_score else 0.0
-            out.append(Candidate(hit, s, e, float(0.8 * evidence + 0.2 * prior), float(evidence)))
+                score = 0.15 * lexical + 0.6 * dense + 0.25 * prior + 0.1 * number
+            if asked and states_asked:
+                score += 0.1
+            out.append(Candidate(hit, s, e, float(score), float(evidence), states_asked))
         return sorted(out, key=lambda c: -c.score)
 
-    def select(self, candidates: list[Candidate], threshold: float) -> list[Candidate]:
+    def select(
+        self, candidates: list[Candidate], threshold: float, several: bool = True, figures: bool = False
+    ) -> list[Candidate]:
         if not candidates:
             return []
         best = candidates[0].score
         chosen: list[Candidate] = []
         used = 0
+        limit = self.options.max_sentences if several else 1
         for cand in candidates:
-            if len(chosen) >= self.options.max_sentences:
+            if len(chosen) >= limit:
                 break
-            if cand.evidence < threshold or cand.score < 0.8 * best:
+            if cand.evidence < threshold or cand.score < self.options.companion_ratio * best:
                 continue
             text = self._text(cand)
             overlaps = any(
@@ -163,7 +201,23 @@ class AnswerComposer:
                 continue
             chosen.append(cand)
             used += len(text)
-        return chosen
+        # Dates and figures are where documents disagree: show each document's.
+        return chosen + (self._other_document(candidates, chosen, threshold, used) if figures else [])
+
+    def _other_document(self, candidates: list[Candidate], chosen: list[Candidate], threshold: float, used: int) -> list[Candidate]:
+        ratio = self.options.second_document_ratio
+        if not chosen or not ratio:
+            return []
+        docs = {c.hit.chunk.doc_id for c in chosen}
+        floor = max(threshold, ratio * max(c.evidence for c in chosen))
+        for cand in candidates:
+            if cand.hit.chunk.doc_id in docs or cand.evidence < floor:
+                continue
+            text = self._text(cand)
+            if used + len(text) > self.options.max_chars or any(near_duplicate(text, self._text(c)) for c in chosen):
+                return []
+            return [cand]
+        return []
 
     def extend(self, chosen: list[Candidate], candidates: list[Candidate], threshold: float) -> list[Candidate]:
         """Let a quote run on through the following sentences of its paragraph
@@ -186,14 +240,30 @@ class AnswerComposer:
             extended.append(Candidate(cand.hit, cand.start, end, cand.score, cand.evidence))
         return extended
 
+    def _whole_table_group(self, cand: Candidate) -> Candidate:
+        """A list question answered by a table row is answered by its group:
+        "贸易畅通类有哪些项目" wants every row of that category."""
+        text = self.index.documents[cand.hit.chunk.doc_id].text
+        if "\t" not in text[cand.start : cand.end]:
+            return cand
+        start, end = row_group(text, cand.start)
+        return Candidate(cand.hit, min(start, cand.start), max(end, cand.end), cand.score, cand.evidence)
+
     def _text(self, cand: Candidate) -> str:
         return self.index.documents[cand.hit.chunk.doc_id].text[cand.start : cand.end]
 
     def compose(self, query: Query, hits: list[Hit]) -> Answer:
         candidates = self.candidates(query, hits)
+        if asked_quantities(query.text):
+            # Only sentences that state the asked quantity can answer.
+            candidates = [c for c in candidates if c.states_asked]
         confidence = max((c.evidence for c in candidates), default=0.0)
         threshold = self.options.threshold(query.lang)
-        chosen = self.extend(self.select(candidates, threshold), candidates, threshold)
+        several = bool(_WANTS_SEVERAL.search(query.text))
+        figures = bool(_NUMBER_QUESTION.search(query.text))
+        chosen = self.extend(self.select(candidates, threshold, several, figures), candidates, threshold)
+        if several:
+            chosen = [self._whole_table_group(c) for c in chosen]
         if not chosen:
             return Answer(abstention_text(query.lang), True, [], hits, confidence, query.lang)
         citations = self._citations(chosen)
@@ -209,23 +279,40 @@ class AnswerComposer:
             doc_rank.setdefault(cand.hit.chunk.doc_id, len(doc_rank))
             chunk_rank.setdefault(cand.hit.index, len(chunk_rank))
         ordered = sorted(chosen, key=lambda c: (doc_rank[c.hit.chunk.doc_id], chunk_rank[c.hit.index], c.start))
-        citations = []
-        for marker, cand in enumerate(ordered, start=1):
+        citations: list[Citation] = []
+
+        def cite(cand: Candidate, start: int, end: int, label: str | None = None) -> None:
             doc = self.index.documents[cand.hit.chunk.doc_id]
             citations.append(
                 Citation(
-                    marker=marker,
+                    marker=len(citations) + 1,
                     chunk_id=cand.hit.chunk.chunk_id,
                     doc_id=doc.meta.doc_id,
                     title=doc.meta.title,
                     section=cand.hit.chunk.section,
-                    quote=doc.text[cand.start : cand.end],
-                    start=cand.start,
-                    end=cand.end,
+                    quote=doc.text[start:end],
+                    start=start,
+                    end=end,
                     score=round(cand.score, 4),
+                    label=label,
                 )
             )
+
+        for cand in ordered:
+            cite(cand, cand.start, cand.end)
+            text = self.index.documents[cand.hit.chunk.doc_id].text
+            if "\t" in text[cand.start : cand.end]:
+                # A row whose category cell is blank: cite the cell it inherits.
+                for header, (s, e) in inherited_cells(text, cand.start):
+                    if not cand.start <= s < cand.end:
+                        cite(cand, s, e, label=header)
         return citations
+
+
+def _readable(quote: str) -> str:
+    """A quote as the answer shows it: table cells and rows read as a list.
+    The citation keeps the exact text."""
+    return quote.replace("\t", " ").replace("\n", "；") if "\t" in quote else quote
 
 
 def abstention_text(lang: str) -> str:
@@ -247,5 +334,11 @@ def render(citations: list[Citation], lang: str) -> str:
         else:
             where = f", section “{section}”" if section else ""
             lead = f"According to 《{group[0].title}》{where}: "
-        parts.append(lead + " ".join(f"{c.quote}[{c.marker}]" for c in group))
+        body = ""
+        for c in group:
+            if c.label:
+                body += f"（{c.label}：{c.quote}[{c.marker}]）"
+            else:
+                body += (" " if body else "") + f"{_readable(c.quote)}[{c.marker}]"
+        parts.append(lead + body)
     return "\n".join(parts)

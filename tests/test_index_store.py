@@ -27,14 +27,17 @@ def test_index_built_with_other_settings_is_stale(engine, settings, embedder):
     assert staleness(engine.index.manifest, embedder.identity, index_options(settings), engine.index.manifest.corpus_fingerprint) == []
 
 
-def test_stale_index_is_refused_when_rebuilding_is_off(settings, embedder, tmp_path):
+def test_stale_index_is_refused_when_rebuilding_is_off(engine, settings, embedder, tmp_path):
     local = settings.model_copy(update={"index_dir": tmp_path / "idx"})
-    ensure_index(local, embedder)
+    IndexStore(local.index_dir).publish(engine.index)  # a copy of the session's build
+    assert ensure_index(local, embedder).manifest.build_id == engine.index.manifest.build_id
     changed = local.model_copy(update={"chunk_max_tokens": 100, "rebuild_stale_index": False})
     with pytest.raises(IndexUnusable, match="options"):
         ensure_index(changed, embedder)
     rebuilt = ensure_index(changed.model_copy(update={"rebuild_stale_index": True}), embedder)
     assert rebuilt.manifest.options["chunking"]["max_tokens"] == 100
+    # New chunk boundaries, same sentences: their vectors are reused, not embedded again.
+    assert rebuilt.manifest.embedded_units < rebuilt.manifest.unit_count // 4
 
 
 def test_publish_is_atomic_and_keeps_the_previous_build(engine, tmp_path):
@@ -59,3 +62,14 @@ def test_corrupt_build_is_reported_not_used(engine, tmp_path):
     (build / "manifest.json").write_text(json.dumps({"format": 1}))
     with pytest.raises(IndexCorrupt):
         store.load()
+
+
+def test_section_path_in_embedded_text_is_a_setting(engine):
+    from index.build import build_units
+
+    chunk = next(c for c in engine.index.chunks if "新型智库" in c.text)
+    with_path = build_units(engine.index.documents, [chunk], embed_section_path=True)[1]
+    without = build_units(engine.index.documents, [chunk], embed_section_path=False)[1]
+    assert "四、组织保障" in with_path[0] and "（三）加强人才队伍建设：" in with_path[1]
+    assert "四、组织保障" not in without[0] and not without[1].startswith("（三）加强人才队伍建设：")
+    assert len(with_path) == len(without)

@@ -3,14 +3,19 @@ nothing a client sends can produce a 500, and no stack trace leaves the server."
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 log = logging.getLogger("silkqa.api")
+
+# A full disk, a quota, a file-size limit: the server's fault, and the operator's to fix.
+_STORAGE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -23,10 +28,24 @@ class ApiError(Exception):
         self.status, self.slug, self.title, self.detail = status, slug, title, detail
 
 
-def problem(status: int, slug: str, title: str, detail: str, request: Request, **extra) -> JSONResponse:
+def problem(
+    status: int, slug: str, title: str, detail: str, request: Request, headers: dict | None = None, **extra
+) -> JSONResponse:
     body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail, "instance": request.url.path}
+    # Set by the observability middleware, so a client's report can be matched with the server's log line.
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+        headers = {"X-Request-ID": request_id, **(headers or {})}  # a 500 is sent outside that middleware
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def send_problem(
+    scope: Scope, receive: Receive, send: Send, status: int, slug: str, title: str, detail: str, headers: dict | None = None
+) -> None:
+    """Answer with a problem document from ASGI middleware, before any route runs."""
+    await problem(status, slug, title, detail, Request(scope), headers=headers)(scope, receive, send)
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict]:
@@ -52,10 +71,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
-        return problem(exc.status_code, title.lower().replace(" ", "-"), title, str(exc.detail), request)
+        title = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}.get(exc.status_code, "HTTP error")
+        return problem(exc.status_code, title.lower().replace(" ", "-"), title, str(exc.detail), request, exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unhandled error on %s", request.url.path)
         return problem(500, "internal-error", "Internal error", "The server failed to handle this request.", request)
+
+    @app.exception_handler(OSError)
+    async def _storage(request: Request, exc: OSError):
+        if exc.errno not in _STORAGE_FULL:
+            return await _unexpected(request, exc)
+        log.error("cannot write on %s: %s", request.url.path, exc)
+        # Index builds are published atomically, so a failed write leaves the live index as it was.
+        detail = f"the server cannot write its data ({exc.strerror}); nothing was changed"
+        return problem(507, "insufficient-storage", "Insufficient storage", detail, request)

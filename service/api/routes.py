@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
 
+from service.api import sse
 from service.api.errors import ApiError
 from service.api.schemas import (
     AskRequest,
@@ -17,6 +19,8 @@ from service.api.schemas import (
     SearchResponse,
 )
 from service.engine import QAEngine, UnknownDocument
+from service.followup import Turn
+from service.pipeline import Asker, ModeUnavailable
 
 router = APIRouter()
 
@@ -26,6 +30,17 @@ ERRORS = {400: _PROBLEM, 404: _PROBLEM, 422: _PROBLEM}
 
 def _engine(request: Request) -> QAEngine:
     return request.app.state.engine
+
+
+def _asker(request: Request) -> Asker:
+    return Asker(_engine(request), getattr(request.app.state, "generator", None))
+
+
+def _checked_mode(asker: Asker, mode: str | None) -> str:
+    try:
+        return asker.resolve_mode(mode)
+    except ModeUnavailable as exc:
+        raise ApiError(422, "mode-unavailable", "Mode unavailable", f"mode: {exc}") from None
 
 
 def _checked_text(engine: QAEngine, text: str, field: str) -> str:
@@ -47,13 +62,29 @@ def _titles(engine: QAEngine) -> dict[str, str]:
     return {d.meta.doc_id: d.meta.title for d in engine.documents()}
 
 
-@router.post("/v1/ask", response_model=AskResponse, responses=ERRORS, tags=["qa"])
-def ask(body: AskRequest, request: Request) -> AskResponse:
-    """Answer a question with sentences cited to exact document spans, or abstain."""
+# The schema of each event (as OpenAPI tools read a text/event-stream schema): an event name and its JSON data.
+_SSE_EVENT = {"type": "object", "required": ["data"], "properties": {"event": {"type": "string"}, "data": {"type": "string"}}}
+_EVENT_STREAM = {200: {"content": {sse.EVENT_STREAM: {"schema": _SSE_EVENT}}, "description": "The answer"}}
+
+
+@router.post("/v1/ask", response_model=AskResponse, responses={**ERRORS, **_EVENT_STREAM}, tags=["qa"])
+def ask(body: AskRequest, request: Request) -> AskResponse | StreamingResponse:
+    """Answer a question with sentences cited to exact document spans, or abstain.
+    A follow-up is first made standalone with `history`; with `stream` the answer
+    comes as Server-Sent Events (`meta`, `delta`…, `citations`, `done`)."""
     engine = _engine(request)
     question = _checked_text(engine, body.question, "question")
-    answer = engine.ask(question, _checked_top_k(engine, body.top_k))
-    return AskResponse.of(answer, _titles(engine))
+    top_k = _checked_top_k(engine, body.top_k)
+    asker = _asker(request)
+    mode = _checked_mode(asker, body.mode)
+    history = [Turn(t.role, t.content) for t in body.history]
+    if body.stream:
+        return sse.event_stream(
+            lambda cancel: sse.ask_events(
+                asker.events(question, top_k, history, mode, cancel), lambda: _titles(engine), request.url.path
+            )
+        )
+    return AskResponse.of(asker.ask(question, top_k, history, mode), _titles(engine))
 
 
 @router.post("/v1/search", response_model=SearchResponse, responses=ERRORS, tags=["qa"])

@@ -3,26 +3,58 @@ other tools call them)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from index.build import IndexedDocument
 from index.structure import format_path
 from service.answer import Answer, Citation
 from service.retrieval import Hit
+from service.verify import VerificationReport
+
+
+def _whole(value):
+    # JSON has one number type: to a JSON Schema validator, and so to the
+    # published schema, 5.0 is the integer 5. Strings stay refused (strict models).
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
+
+
+class HistoryTurn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    role: Literal["user", "assistant"]
+    content: str = Field(..., max_length=20000)
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(strict=True)
 
     question: str = Field(..., min_length=1, description="The question, in Chinese or English.")
-    top_k: int = Field(5, ge=1, description="Passages returned (at most SILKQA_TOP_K_MAX).")
+    top_k: WholeNumber = Field(5, ge=1, description="Passages returned (at most SILKQA_TOP_K_MAX).")
+    history: list[HistoryTurn] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Earlier turns of the conversation, oldest first; a follow-up question is rewritten "
+        "into a standalone one with them (see `rewritten_question`).",
+    )
+    mode: Literal["extractive", "generative"] | None = Field(
+        None, description="Answerer to use (default SILKQA_ANSWER_MODE); generative needs SILKQA_LLM_BACKEND."
+    )
+    stream: bool = Field(
+        False,
+        description="Answer as Server-Sent Events: `meta`, `delta`…, `citations`, `done` (or `error`).",
+    )
 
 
 class SearchRequest(BaseModel):
     model_config = ConfigDict(strict=True)
 
     query: str = Field(..., min_length=1)
-    top_k: int = Field(5, ge=1)
+    top_k: WholeNumber = Field(5, ge=1)
 
 
 class Passage(BaseModel):
@@ -34,6 +66,11 @@ class Passage(BaseModel):
     start: int
     end: int
     score: float
+    context: str = Field(
+        "",
+        description="For a table row: the table's caption, column headers and cells inherited from rows above "
+        '(e.g. "规划涉及 25 个重点项目；类目：贸易畅通；…"); not part of the cited text.',
+    )
 
     @classmethod
     def of(cls, hit: Hit, title: str) -> Passage:
@@ -47,6 +84,7 @@ class Passage(BaseModel):
             start=c.start,
             end=c.end,
             score=round(hit.score, 4),
+            context=c.context,
         )
 
 
@@ -76,15 +114,49 @@ class CitationOut(BaseModel):
         )
 
 
+class SentenceCheckOut(BaseModel):
+    text: str = Field(description="The sentence as generated, with the model's passage numbers.")
+    supported: bool
+    problems: list[str]
+    checks: list[str] = Field(description='Tests applied: "citation", "numbers", "names", "terms".')
+
+
+class VerificationOut(BaseModel):
+    generator: str = Field(description='The LLM backend, e.g. "local:qwen2.5-coder-0.5b-instruct-q4_k_m".')
+    sentences: int = Field(description="Generated sentences checked.")
+    verified: int = Field(description="Sentences kept: cited, with their numbers and terms in the cited passages.")
+    fallback: str | None = Field(description="Why the extractive answer was given instead (null when it was not).")
+    checked: list[SentenceCheckOut]
+
+    @classmethod
+    def of(cls, report: VerificationReport) -> VerificationOut:
+        return cls(
+            generator=report.generator,
+            sentences=len(report.checked),
+            verified=report.verified,
+            fallback=report.fallback,
+            checked=[
+                SentenceCheckOut(text=c.text, supported=c.supported, problems=list(c.problems), checks=list(c.checks))
+                for c in report.checked
+            ],
+        )
+
+
 class AskResponse(BaseModel):
     answer: str
     abstained: bool
     citations: list[CitationOut]
     passages: list[Passage]
-    mode: str = Field(description='Which answerer produced the answer ("extractive").')
+    mode: str = Field(description='Which answerer produced the answer: "extractive" or "generative".')
     lang: str = Field(description='Detected language of the question ("zh" or "en").')
     confidence: float = Field(description="Evidence score the abstention threshold is compared with.")
     timings_ms: dict[str, float]
+    rewritten_question: str | None = Field(
+        None, description="The standalone question a follow-up was rewritten into (null when unchanged)."
+    )
+    verification: VerificationOut | None = Field(
+        None, description="How the generated answer's sentences fared (generative mode only)."
+    )
 
     @classmethod
     def of(cls, answer: Answer, titles: dict[str, str]) -> AskResponse:
@@ -97,6 +169,8 @@ class AskResponse(BaseModel):
             lang=answer.lang,
             confidence=round(answer.confidence, 4),
             timings_ms=answer.timings_ms,
+            rewritten_question=answer.rewritten_question,
+            verification=VerificationOut.of(answer.verification) if answer.verification else None,
         )
 
 

@@ -1,0 +1,1 @@
+"""Offline evaluation of retrieval, citation and answer quality (see eval/README.md)."""

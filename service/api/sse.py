@@ -1,0 +1,86 @@
+"""Server-Sent Events responses that stop their work when the client leaves.
+
+The events come from a plain iterator (the pipeline runs in worker threads).
+When the client disconnects, Starlette cancels the response; the ``cancel``
+flag is then set and the iterator closed, so an LLM generation stops after its
+current token instead of running to its token limit for nobody."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import asdict
+
+import anyio
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
+
+from service.api.errors import ApiError
+from service.api.schemas import AskResponse
+from service.pipeline import Delta, Event, Started
+
+log = logging.getLogger("silkqa.api")
+
+EVENT_STREAM = "text/event-stream"
+
+
+def event(name: str | None, data: dict | str) -> str:
+    """One SSE event; ``name`` None gives a bare ``data:`` line (the OpenAI chunk format)."""
+    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    return (f"event: {name}\n" if name else "") + f"data: {payload}\n\n"
+
+
+def problem_of(exc: Exception, instance: str) -> dict:
+    """The problem document for a failure after the stream has started."""
+    if isinstance(exc, ApiError):
+        status, slug, title, detail = exc.status, exc.slug, exc.title, exc.detail
+    else:
+        status, slug, title, detail = 500, "internal-error", "Internal error", "The server failed to finish this answer."
+    return {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail, "instance": instance}
+
+
+async def _cancellable(produce: Callable[[threading.Event], Iterator[str]]) -> AsyncIterator[str]:
+    cancel = threading.Event()
+    chunks = produce(cancel)
+    try:
+        async for chunk in iterate_in_threadpool(chunks):
+            yield chunk
+    finally:
+        cancel.set()
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            # Shielded: this runs while the response is being cancelled.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(close)
+
+
+def event_stream(produce: Callable[[threading.Event], Iterator[str]]) -> StreamingResponse:
+    """``produce(cancel)`` yields encoded events; ``cancel`` is set if the client goes away."""
+    return StreamingResponse(
+        _cancellable(produce),
+        media_type=EVENT_STREAM,
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def ask_events(events: Iterator[Event], titles: Callable[[], dict[str, str]], instance: str) -> Iterator[str]:
+    """``/v1/ask`` as SSE: ``meta``, ``delta``…, ``citations`` (exactly the
+    non-streaming response's), ``done``; ``error`` with a problem document if
+    the answer fails after the stream began."""
+    try:
+        for item in events:
+            if isinstance(item, Started):
+                yield event("meta", asdict(item))
+            elif isinstance(item, Delta):
+                yield event("delta", {"text": item.text})
+            else:
+                response = AskResponse.of(item.answer, titles())
+                yield event("citations", response.model_dump(include={"abstained", "citations", "passages"}))
+                yield event(
+                    "done", response.model_dump(include={"timings_ms", "confidence", "mode", "rewritten_question", "verification"})
+                )
+    except Exception as exc:  # the status line is gone: report in-band
+        log.exception("answer stream failed")
+        yield event("error", problem_of(exc, instance))
