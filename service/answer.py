@@ -41,9 +41,9 @@ class AnswerOptions:
     retrieved_passages: int = 10  # what the engine retrieves for composing (candidates come from these)
     # Further sentences must score at least this share of the best one.
     companion_ratio: float = 0.9
-    # Another document's best sentence is cited too when its evidence reaches
-    # this share of the best evidence: where documents overlap (or disagree),
-    # each version is shown with its own citation. 0 turns it off.
+    # For a date or figure, another document's best sentence is cited too when
+    # it scores this share of the best one: where documents disagree, each
+    # version is shown with its own citation. 0 turns it off.
     second_document_ratio: float = 0.9
 
     def threshold(self, lang: str) -> float:
@@ -209,9 +209,9 @@ class AnswerComposer:
         if not chosen or not ratio:
             return []
         docs = {c.hit.chunk.doc_id for c in chosen}
-        floor = max(threshold, ratio * max(c.evidence for c in chosen))
+        floor = ratio * max(c.score for c in chosen)
         for cand in candidates:
-            if cand.hit.chunk.doc_id in docs or cand.evidence < floor:
+            if cand.hit.chunk.doc_id in docs or cand.score < floor or cand.evidence < threshold:
                 continue
             text = self._text(cand)
             if used + len(text) > self.options.max_chars or any(near_duplicate(text, self._text(c)) for c in chosen):

@@ -71,3 +71,10 @@ def test_factoid_questions_cite_one_sentence_lists_may_cite_more(engine):
     assert len(factoid.citations) == 1
     listing = engine.ask("合作规划里贸易畅通类有哪些重点项目？", 5)
     assert 1 <= len(listing.citations) <= 2
+
+
+def test_documents_that_disagree_on_a_date_are_both_cited(engine):
+    answer = engine.ask("2022年四部门联合印发的绿色发展意见，发布时间是哪天？", 5)
+    by_doc = {c.doc_id: c.quote for c in answer.citations}
+    assert "2022/03/28" in by_doc.get("opinion-2022", "")  # the web page's 发布时间
+    assert "3月 16日" in by_doc.get("progress-report-2023", "")  # the report's chronology
