@@ -56,7 +56,7 @@ class RankFusionRetriever(Retriever):
         return ranks
 
     def search(self, query: Query, top_k: int, timings: dict[str, float] | None = None) -> list[Hit]:
-        bm25 = self.index.lexical.scores(query.text)
+        bm25 = self.index.lexical.scores(query.keywords)
         dense = self.dense_chunk_scores(query)
         w = self._w[query.lang]
         fused = (w / (self._k + self._ranks(bm25)) + (1 - w) / (self._k + self._ranks(dense))) * (self._k + 1)
@@ -104,7 +104,7 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         for lang in ("zh", "en"):
             block = r["splits"]["lang"][lang]
-            out.append(f"| {r['label']} | {lang} | " + " | ".join(reports._fmt(block.get(c)) for c in cols) + " |")
+            out.append(f"| {r['label']} | {lang} | " + " | ".join(reports.fmt(block.get(c)) for c in cols) + " |")
     return "\n".join(out)
 
 

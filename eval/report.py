@@ -61,7 +61,7 @@ def build_report(output: RunOutput, set_path: str, label: str) -> dict:
     }
 
 
-def _fmt(cell: dict | None) -> str:
+def fmt(cell: dict | None) -> str:
     if not cell or cell["value"] is None:
         return "–"
     ci = cell.get("ci95")
@@ -104,11 +104,11 @@ def markdown(report: dict) -> str:
     ]
     zh = report["splits"]["lang"].get("zh", {})
     for name in METRICS:
-        out.append(f"| {name} | {_fmt(m[name])} | {_fmt(zh.get(name))} |")
+        out.append(f"| {name} | {fmt(m[name])} | {fmt(zh.get(name))} |")
     for key in ("lang", "kind"):
         out += ["", f"## By {key}", "", "| " + key + " | n | " + " | ".join(SPLIT_METRICS) + " |", "|" + " --- |" * (len(SPLIT_METRICS) + 2)]
         for group, block in report["splits"][key].items():
-            out.append(f"| {group} | {block['n']} | " + " | ".join(_fmt(block[n]) for n in SPLIT_METRICS) + " |")
+            out.append(f"| {group} | {block['n']} | " + " | ".join(fmt(block[n]) for n in SPLIT_METRICS) + " |")
     out += ["", "## Latency (ms)", "", "| stage | p50 | p95 |", "| --- | --- | --- |"]
     out += [f"| {s} | {v['p50']} | {v['p95']} |" for s, v in report["latency_ms"].items()]
     failures = _failures(report)
@@ -156,7 +156,7 @@ def compare(a: dict, b: dict) -> str:
     for name in METRICS:
         va, vb = a["metrics"][name]["value"], b["metrics"][name]["value"]
         delta = "–" if va is None or vb is None else f"{vb - va:+.3f}"
-        rows.append(f"| {name} | {_fmt(a['metrics'][name])} | {_fmt(b['metrics'][name])} | {delta} |")
+        rows.append(f"| {name} | {fmt(a['metrics'][name])} | {fmt(b['metrics'][name])} | {delta} |")
     return "\n".join(rows)
 
 

@@ -97,10 +97,14 @@ class LexicalIndex:
         index._bm25.index([index.tokens(p) or ["\x00"] for p in passages], show_progress=False)
         return index
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage for ``query`` (raw text; its English words
-        also count through their Chinese translations)."""
-        tokens = self.tokens(" ".join([query, *self.translations(query)]))
+    def keywords(self, query: str) -> str:
+        """``query`` with the Chinese translations of its English words appended:
+        the text a query is matched by (``scores``) and covered by."""
+        return " ".join([query, *self.translations(query)])
+
+    def scores(self, keywords: str) -> np.ndarray:
+        """BM25 score of every passage for a query's ``keywords`` (see ``keywords``)."""
+        tokens = self.tokens(keywords)
         if not tokens or self.size == 0:
             return np.zeros(self.size, np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)

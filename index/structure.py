@@ -92,7 +92,7 @@ def parse_blocks(text: str) -> list[Block]:
     last_numbered: str | None = None
     for start, end in paragraphs:
         line = text[start:end]
-        heading = None if "\t" in text[text.rfind("\n", 0, start) + 1 : end] else headings.classify(line, paragraph=True)
+        heading = None if _is_table_line(text, start, end) else headings.classify(line, paragraph=True)
         if heading and heading.kind is Kind.NUMBERED:
             if headings.follows(last_numbered, heading.number):
                 last_numbered = heading.number
@@ -115,7 +115,7 @@ def parse_blocks(text: str) -> list[Block]:
             number = headings.cn_number(heading.number) if heading.kind is Kind.ITEM else 0
             stack.append(_Open(rank, heading.kind, shorten(heading.title), number))
         path = tuple(o.title for o in stack)
-        if "\t" in text[text.rfind("\n", 0, start) + 1 : end]:
+        if _is_table_line(text, start, end):
             kind, context = _table_block(text, start, end, table_header, previous_row)
             if kind is BlockKind.TABLE_HEADER:
                 table_header, previous_row = text[start:end].split("\t"), []
@@ -142,11 +142,14 @@ def table_caption(lead: str) -> str:
     return lead[: min(cut, headings.MAX_TITLE_CHARS)].strip()
 
 
+def _is_table_line(text: str, start: int, end: int) -> bool:
+    """Whether the paragraph ``[start, end)`` is a table row; a row whose first
+    cell is blank starts with a tab just before ``start`` (spans are stripped)."""
+    return "\t" in text[_line_at(text, start)[0] : end]
+
+
 def _row_cells(text: str, start: int, end: int) -> list[str]:
-    """Cells of a table row; a row whose first cell is blank starts with a tab
-    just before ``start`` (paragraph spans are stripped)."""
-    line_start = text.rfind("\n", 0, start) + 1
-    return [cell.strip() for cell in text[line_start:end].split("\t")]
+    return [text[s:e].strip() for s, e in _cell_spans(text, _line_at(text, start)[0], end)]
 
 
 def _filled_cells(cells: list[str], previous: list[str]) -> list[str]:

@@ -17,14 +17,13 @@ import numpy as np
 from index.build import UNIT_SENTENCE, BuiltIndex
 from index.lexical import fold
 from index.structure import format_path, inherited_cells, row_group
-from service.quantities import asked_quantities, states
+from service.quantities import asked_quantities, asks_figure, states
 from service.retrieval import Hit, Query, Retriever
 from service.verify import VerificationReport
 
 # Sentences shorter than this are headings or fragments: the answer takes them
 # together with the sentence that follows.
 _SHORT_SENTENCE = 20
-_NUMBER_QUESTION = re.compile(r"多少|几[个项次家年名座条]|数量|规模|比例|占比|百分之|哪一?年|何时|什么时候|哪天|日期|how (many|much)|percent|when|what year|date", re.I)
 _HAS_NUMBER = re.compile(r"\d")
 # Questions that ask for several things (a list, each of several parts) may be
 # answered by several sentences; others by their single best one.
@@ -148,7 +147,7 @@ class AnswerComposer:
             return []
         flat_units = np.array([u for *_, units in spans for u in units])
         sims = dict(zip(flat_units.tolist(), self.retriever.unit_similarities(query, flat_units).tolist()))
-        wants_number = bool(_NUMBER_QUESTION.search(query.text))
+        wants_number = asks_figure(query.text)
         asked = asked_quantities(query.text)
         lexical_index = self.index.lexical
         top_score = max(h.score for h in pool)
@@ -260,7 +259,7 @@ class AnswerComposer:
         confidence = max((c.evidence for c in candidates), default=0.0)
         threshold = self.options.threshold(query.lang)
         several = bool(_WANTS_SEVERAL.search(query.text))
-        figures = bool(_NUMBER_QUESTION.search(query.text))
+        figures = asks_figure(query.text)
         chosen = self.extend(self.select(candidates, threshold, several, figures), candidates, threshold)
         if several:
             chosen = [self._whole_table_group(c) for c in chosen]

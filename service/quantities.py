@@ -42,6 +42,17 @@ _STATES: dict[Quantity, re.Pattern] = {
 }
 
 
+# Any question whose answer is a number or a date, whatever its unit.
+_FIGURE = re.compile(
+    r"多少|几[个项次家年名座条]|数量|规模|比例|占比|百分之|哪一?年|何时|什么时候|哪天|日期|how (many|much)|percent|when|what year|date",
+    re.I,
+)
+
+
+def asks_figure(question: str) -> bool:
+    return bool(_FIGURE.search(question))
+
+
 def asked_quantities(question: str) -> frozenset[Quantity]:
     return frozenset(kind for kind, pattern in _ASKS.items() if pattern.search(question))
 

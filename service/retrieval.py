@@ -45,6 +45,7 @@ class FusionWeights:
 class Query:
     text: str
     lang: str  # "zh" | "en"
+    keywords: str  # the text plus Chinese translations of its English words (BM25 input)
     tokens: tuple[str, ...]
     vector: np.ndarray
     named_documents: frozenset[str] = frozenset()
@@ -84,11 +85,13 @@ class Retriever:
         self._chunk_doc = np.array([c.doc_id for c in index.chunks], dtype=object)
 
     def analyze(self, text: str) -> Query:
+        # English words count through their Chinese translations too.
+        keywords = self.index.lexical.keywords(text)
         return Query(
             text=text,
             lang=detect_language(text),
-            # English words count through their Chinese translations too.
-            tokens=tuple(tokenize(" ".join([text, *self.index.lexical.translations(text)]))),
+            keywords=keywords,
+            tokens=tuple(tokenize(keywords)),
             vector=self.embedder.encode([fold(text)])[0],
             named_documents=named_documents(text, self._aliases),
         )
@@ -119,7 +122,7 @@ class Retriever:
         if n == 0:
             return []
         t0 = time.perf_counter()
-        bm25 = self.index.lexical.scores(query.text)
+        bm25 = self.index.lexical.scores(query.keywords)
         t1 = time.perf_counter()
         dense = self.dense_chunk_scores(query)
         t2 = time.perf_counter()
