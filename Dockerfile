@@ -6,9 +6,9 @@
 #   docker run -p 8000:8000 -e SILKQA_API_KEYS_FILE=/run/secrets/keys -v silkqa-data:/data silkqa
 #
 # Only /data and /tmp are written, so --read-only --tmpfs /tmp should work too.
-# tests/test_entrypoint.py runs this file's build-stage index command and its
-# CMD and HEALTHCHECK with this environment outside Docker; `hadolint Dockerfile`
-# lints it (tests/test_entrypoint.py runs that too).
+# tests/system/server/test_entrypoint.py runs this file's build-stage index
+# command and its CMD and HEALTHCHECK with this environment outside Docker, and
+# lints it with hadolint.
 
 # ---- build stage: dependencies, the code, the index ----------------------------
 FROM python:3.11-slim-bookworm AS build
@@ -19,18 +19,19 @@ ENV PIP_NO_CACHE_DIR=1 \
 # The CPU wheel of torch first, so sentence-transformers does not pull the CUDA build.
 RUN python -m venv /opt/venv \
     && pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
-WORKDIR /app
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY index ./index
 COPY service ./service
 COPY eval ./eval
 COPY prompts ./prompts
 COPY corpus ./corpus
-# Editable, so the code stays in /app (where service.settings finds prompts/ and
-# corpus/) and the runtime stage can copy it as root-owned, read-only files.
-RUN pip install -e . && python -m compileall -q /app/index /app/service /app/eval
-ENV SILKQA_CORPUS_DIR=/app/corpus \
-    SILKQA_INDEX_DIR=/data/index
+# A plain (non-editable) install: the code, the prompts, the web page and the
+# bundled corpus all become package data of `silkqa` in the virtualenv, which
+# the runtime stage copies as root-owned, read-only files.
+RUN pip install . && python -m compileall -q /opt/venv/lib/python3.11/site-packages/silkqa
+ENV SILKQA_INDEX_DIR=/data/index
+WORKDIR /data
 RUN silkqa index
 
 # ---- runtime stage ----------------------------------------------------------------
@@ -41,15 +42,14 @@ ENV PATH=/opt/venv/bin:$PATH \
     HOME=/tmp \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
-    SILKQA_CORPUS_DIR=/app/corpus \
     SILKQA_INDEX_DIR=/data/index \
+    SILKQA_LLM_MODEL_DIR=/data/models \
     SILKQA_HOST=0.0.0.0 \
     SILKQA_PORT=8000
 RUN useradd --system --uid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin silkqa
 COPY --from=build /opt/venv /opt/venv
-COPY --from=build /app /app
 COPY --from=build --chown=10001:10001 /data /data
-WORKDIR /app
+WORKDIR /data
 # Numeric, so an orchestrator can verify it is not root (runAsNonRoot).
 USER 10001:10001
 # A fresh named volume starts with the index built above; an empty bind mount

@@ -1,6 +1,7 @@
 # Two commands on a fresh clone:
 #   make run    create .venv, install (CPU torch first), build the index if missing, serve on 127.0.0.1:8000
-#   make test   install the dev dependencies and run the test suite (what CI runs)
+#   make test   install the dev dependencies and run the test suite
+# and what CI runs (.ci/run): make lint typecheck test
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -8,7 +9,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install install-dev run index test eval lint clean
+.PHONY: install install-dev run index test eval lint format typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,5 +39,24 @@ run: install
 test: install-dev
 	$(BIN)/python -m pytest
 
+# The development set in-process; the report lands in eval/reports/latest.
+eval: install
+	$(BIN)/silkqa eval eval/dev.jsonl --out eval/reports/latest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# mypy resolves `silkqa.index` etc. through links that mirror the install's
+# package-dir mapping (the editable install's import hook is invisible to it).
+typecheck: install-dev
+	@mkdir -p var/typecheck/silkqa
+	@for d in index service eval; do ln -sfn ../../../$$d var/typecheck/silkqa/$$d; done
+	$(BIN)/mypy
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -21,8 +21,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from bench.live import ROOT, server_env, serving
-from eval.dataset import load_eval_set
+from silkqa.eval.dataset import load_eval_set
+from tests.support.live import server_env, serving
+from tests.support.paths import ROOT
 
 
 def main() -> None:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.live import ROOT, VENV_BIN, serving
+from tests.support.live import VENV_BIN, serving
+from tests.support.paths import ROOT
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 KEY = "sq_fuzz_editor_key_0123456789"

@@ -1,7 +1,7 @@
 """Ingest benchmark: indexing the bundled corpus from nothing, adding one new
 ~20-page PDF to the live index, and re-adding an unchanged document.
 
-    .venv/bin/python bench/ingest.py [--pages 20]
+    .venv/bin/python -m bench.ingest [--pages 20]
 
 The new document is the bundled progress report (about 25k characters), taken
 out of the index first so that none of its text has been embedded, and typeset
@@ -21,14 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from index import formats  # noqa: E402
-from index.embedding import Embedder  # noqa: E402
-from service.engine import QAEngine, build_and_publish  # noqa: E402
-from service.settings import Settings  # noqa: E402
-from service.updates import LibraryUpdater, NewDocument  # noqa: E402
+from silkqa.index.ingest import formats
+from silkqa.index.store.embedding import Embedder
+from silkqa.service.library.lifecycle import build_and_publish
+from silkqa.service.library.live import LiveLibrary
+from silkqa.service.library.types import NewDocument
+from silkqa.service.runtime import Runtime
+from silkqa.service.settings import Settings
 
 NEW_DOC = "progress-report-2023"
 
@@ -89,9 +88,9 @@ def main() -> int:
             f"{m.unit_count} dense units, all embedded ({m.embedded_units})",
         ))
 
-        engine = QAEngine(settings, built, embedder)
-        updater = LibraryUpdater(engine)
-        report = engine.document(NEW_DOC)
+        runtime = Runtime(LiveLibrary(settings, built, embedder))
+        updater = runtime.editor
+        report = runtime.library.current().document(NEW_DOC)
         deleted, seconds = timed(lambda: updater.delete(NEW_DOC))
         rows.append(("delete one document", f"{seconds:.2f} s", f"{deleted.embedded_units} units embedded"))
 
@@ -128,8 +127,8 @@ def main() -> int:
             f"{twin.chunk_count} chunks, **{twin.embedded_chunks} re-embedded** (vectors reused by text hash)",
         ))
 
-        reopened, seconds = timed(lambda: QAEngine.open(settings, embedder))
-        rows.append(("restart: load the live build", f"{seconds:.2f} s", f"{len(reopened.index.documents)} documents"))
+        reopened, seconds = timed(lambda: LiveLibrary.open(settings, embedder))
+        rows.append(("restart: load the live build", f"{seconds:.2f} s", f"{len(reopened.current().documents())} documents"))
 
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores ({platform.python_implementation()} {platform.python_version()}); "
           f"load average at the end {os.getloadavg()[0]:.1f}.\n")

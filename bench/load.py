@@ -28,7 +28,8 @@ from pathlib import Path
 import httpx
 import psutil
 
-from bench.live import ROOT, Server, serving
+from tests.support.live import Server, serving
+from tests.support.paths import ROOT
 
 KEY = "sq_bench_reader_key_000000001"
 OUT = Path(__file__).with_name("out")

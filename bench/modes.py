@@ -19,11 +19,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval.dataset import load_eval_set
-from service.engine import QAEngine
-from service.generation.local import LocalGenerator
-from service.pipeline import Asker
-from service.settings import PROJECT_ROOT, Settings
+from silkqa.eval.dataset import load_eval_set
+from silkqa.service.answering.generative.backends.local import LocalGenerator
+from silkqa.service.answering.types import Question
+from silkqa.service.library.live import LiveLibrary
+from silkqa.service.runtime import Runtime
+from silkqa.service.settings import Settings
+from tests.support.paths import EVAL
 
 
 @dataclass
@@ -41,11 +43,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def measure(asker: Asker, items, mode: str, top_k: int) -> list[Run]:
+def measure(runtime: Runtime, items, mode: str, top_k: int) -> list[Run]:
     runs = []
     for item in items:
         started = time.perf_counter()
-        answer = asker.ask(item.question, top_k, mode=mode)
+        answer = runtime.pipeline.answer(Question(item.question, top_k=top_k, mode=mode))
         report = answer.verification
         runs.append(
             Run(
@@ -114,7 +116,7 @@ def report(extractive: list[Run], generative: list[Run], settings: Settings, loa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", default=str(PROJECT_ROOT / "eval" / "dev.jsonl"))
+    parser.add_argument("--set", default=str(EVAL / "dev.jsonl"))
     parser.add_argument("--questions", type=int, default=20, help="questions for generative mode")
     parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument("--out", help="write the Markdown report here")
@@ -124,15 +126,15 @@ def main() -> None:
     answerable = [item for item in load_eval_set(Path(args.set)) if item.answerable]
     count = min(args.questions, len(answerable))
     sample = [answerable[i * len(answerable) // count] for i in range(count)]  # spread over zh and en
-    engine = QAEngine.open(settings)
+    library = LiveLibrary.open(settings)
     started = time.perf_counter()
     generator = LocalGenerator(settings.llm_model_dir, settings.llm_repetition_penalty)
     load_seconds = time.perf_counter() - started
-    asker = Asker(engine, generator)
+    runtime = Runtime(library, generator)
     for mode in ("extractive", "generative"):  # warm-up
-        asker.ask(answerable[0].question, args.top_k, mode=mode)
-    extractive = measure(asker, answerable, "extractive", args.top_k)
-    generative = measure(asker, sample, "generative", args.top_k)
+        runtime.pipeline.answer(Question(answerable[0].question, top_k=args.top_k, mode=mode))
+    extractive = measure(runtime, answerable, "extractive", args.top_k)
+    generative = measure(runtime, sample, "generative", args.top_k)
     text = report(extractive, generative, settings, load_seconds)
     print(text)
     if args.out:

@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.live import ROOT
 from bench.load import OUT, bench_server, rss_mb, run_load, table
+from tests.support.paths import ROOT
 
 
 def main() -> None:

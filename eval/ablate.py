@@ -1,7 +1,7 @@
 """Retrieval and answer ablations on an evaluation set (writes the table in
 eval/RESULTS.md and a comparison chart).
 
-    python -m eval.ablate eval/dev.jsonl --out eval/ablation
+    python -m silkqa.eval.ablate eval/dev.jsonl --out eval/ablation
 
 Each configuration is the shipped pipeline with settings changed, except two
 that exist only here because they lost: chunk-level dense retrieval (one vector
@@ -12,19 +12,20 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from eval import report as reports
-from eval.dataset import load_eval_set
-from eval.runner import InProcessTarget, run
-from index.embedding import Embedder
-from service.answer import AnswerComposer
-from service.engine import QAEngine
-from service.retrieval import Hit, Query, Retriever
-from service.settings import Settings
+from silkqa.eval import report as reports
+from silkqa.eval.dataset import load_eval_set
+from silkqa.eval.runner import InProcessTarget, run
+from silkqa.index.store.embedding import Embedder
+from silkqa.service.answering.pipeline import AnswerPipeline
+from silkqa.service.retrieval.retriever import Retriever
+from silkqa.service.retrieval.types import Hit, Query, Snapshot
+from silkqa.service.runtime import Runtime
+from silkqa.service.settings import Settings
 
 
 class ChunkDenseRetriever(Retriever):
@@ -37,7 +38,7 @@ class ChunkDenseRetriever(Retriever):
     def search(self, query: Query, top_k: int, timings: dict[str, float] | None = None) -> list[Hit]:
         sims = self._vectors @ query.vector
         order = np.argsort(-sims)[:top_k]
-        return [Hit(self.index.chunks[i], int(i), float(sims[i]), 0.0, float(sims[i])) for i in order]
+        return [self.hit(int(i), float(sims[i]), 0.0, float(sims[i])) for i in order]
 
 
 class RankFusionRetriever(Retriever):
@@ -61,7 +62,7 @@ class RankFusionRetriever(Retriever):
         w = self._w[query.lang]
         fused = (w / (self._k + self._ranks(bm25)) + (1 - w) / (self._k + self._ranks(dense))) * (self._k + 1)
         order = np.argsort(-fused, kind="stable")[:top_k]
-        return [Hit(self.index.chunks[i], int(i), float(fused[i]), float(bm25[i]), float(dense[i])) for i in order]
+        return [self.hit(int(i), float(fused[i]), float(bm25[i]), float(dense[i])) for i in order]
 
 
 @dataclass
@@ -91,11 +92,23 @@ def run_config(config: Config, items, set_path: str, embedder: Embedder, work: P
     index_keys = ("bm25_bigrams", "bm25_bilingual", "bm25_include_titles", "embed_section_path", "chunk_max_tokens")
     index_part = json.dumps({k: v for k, v in config.settings.items() if k in index_keys}, sort_keys=True)
     settings = Settings(index_dir=work / str(abs(hash(index_part))), **config.settings)
-    engine = QAEngine.open(settings, embedder)
+    runtime = Runtime.open(settings, embedder)
+    target = InProcessTarget.of(runtime, config.label)
     if config.retriever is not None:
-        variant = config.retriever(engine.retriever)
-        engine.live = replace(engine.live, retriever=variant, composer=AnswerComposer(engine.index, variant, engine.composer.options))
-    return reports.build_report(run(items, InProcessTarget(engine, config.label)), set_path, config.label)
+        snapshot = runtime.library.current()
+        variant = Snapshot(snapshot.index, config.retriever(snapshot.retriever))
+        target.pipeline = AnswerPipeline(Fixed(variant), settings.answering_options())
+    return reports.build_report(run(items, target), set_path, config.label)
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A snapshot source that always serves one snapshot (a variant's)."""
+
+    snapshot: Snapshot
+
+    def current(self) -> Snapshot:
+        return self.snapshot
 
 
 def table(rows: list[dict]) -> str:

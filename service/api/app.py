@@ -1,33 +1,30 @@
-"""The FastAPI application."""
+"""The FastAPI application: routes per resource, the middleware around them,
+and the runtime they serve."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service.api import errors, ops, routes, routes_chat, routes_documents, routes_ui
-from service.engine import QAEngine
-from service.generation import Generator, open_generator
-from service.settings import Settings
-from service.updates import BuildFollower
+from silkqa.service.api import errors, middleware
+from silkqa.service.api.routes import ask, chat, documents, ops, ui
+from silkqa.service.library.follower import BuildFollower
+from silkqa.service.runtime import Runtime
+from silkqa.service.settings import Settings
 
 
-def create_app(
-    settings: Settings | None = None, engine: QAEngine | None = None, generator: Generator | None = None
-) -> FastAPI:
-    """An app serving ``engine``, or one opened from ``settings`` at start-up;
-    likewise the LLM ``generator`` (SILKQA_LLM_BACKEND), loaded at start-up."""
-    settings = settings or (engine.settings if engine else Settings())
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """An app serving ``runtime``, or one opened from ``settings`` at start-up."""
+    settings = settings or (runtime.settings if runtime else Settings())
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        if getattr(app.state, "engine", None) is None:
-            app.state.engine = QAEngine.open(settings)
-        if app.state.generator is None:
-            app.state.generator = open_generator(settings)
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.runtime is None:
+            app.state.runtime = Runtime.open(settings)
         # Builds published by `silkqa add`/`remove` from another process go live here too.
-        follower = BuildFollower(app.state.engine, settings.index_poll_seconds).start()
+        follower = BuildFollower(app.state.runtime.library, settings.index_poll_seconds).start()
         yield
         follower.stop()
 
@@ -37,12 +34,9 @@ def create_app(
         summary="Question answering over policy documents with exact-span citations.",
         lifespan=lifespan,
     )
-    app.state.engine = engine
-    app.state.generator = generator
+    app.state.runtime = runtime
     errors.install(app)
-    ops.install(app, settings)  # keys, limits, worker slots, metrics, logs, probes
-    app.include_router(routes.router)
-    app.include_router(routes_chat.router)
-    app.include_router(routes_documents.router)
-    app.include_router(routes_ui.router)
+    middleware.install(app, settings)  # keys, limits, worker slots, metrics, logs, the OpenAPI additions
+    for routes in (ask, chat, documents, ops, ui):
+        app.include_router(routes.router)
     return app

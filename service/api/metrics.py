@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from service.answer import Answer
-from service.engine import QAEngine
+from silkqa.service.answering.types import Answer
+from silkqa.service.retrieval.types import Snapshot
 
 _REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -23,17 +23,17 @@ _STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 class _IndexCollector:
     """Index size and the running abstention rate, computed when scraped."""
 
-    def __init__(self, engine: Callable[[], QAEngine | None], abstention: Callable[[], float]):
-        self.engine = engine
+    def __init__(self, snapshot: Callable[[], Snapshot | None], abstention: Callable[[], float]):
+        self.snapshot = snapshot
         self.abstention = abstention
 
     def describe(self) -> list[Metric]:
         return []
 
     def collect(self) -> Iterator[Metric]:
-        engine = self.engine()
-        if engine is not None:
-            index = engine.index
+        snapshot = self.snapshot()
+        if snapshot is not None:
+            index = snapshot.index
             sizes = {
                 "documents": len(index.documents),
                 "chunks": len(index.chunks),
@@ -47,7 +47,7 @@ class _IndexCollector:
 
 
 class Metrics:
-    def __init__(self, engine: Callable[[], QAEngine | None]):
+    def __init__(self, snapshot: Callable[[], Snapshot | None]):
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
@@ -79,7 +79,7 @@ class Metrics:
         self._lock = threading.Lock()  # answers are reported from worker threads
         self._answered = 0
         self._abstained = 0
-        r.register(_IndexCollector(engine, self._abstention_ratio))
+        r.register(_IndexCollector(snapshot, self._abstention_ratio))
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         labels = (method, route, str(status))

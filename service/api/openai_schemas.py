@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.schemas import CitationOut, Passage, VerificationOut
+from silkqa.service.api.schemas import CitationOut, Passage, VerificationOut
 
 
 class ContentPart(BaseModel):

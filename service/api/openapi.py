@@ -3,20 +3,18 @@ every operation, derived from the same rules the middleware enforces: the bearer
 security scheme and the role an operation needs, the problem responses that
 authentication (401, 403) and the limits (413, 429, 503) can give, and the
 configured bounds on ``top_k`` and question length. The document is also the
-map of the API: which template a path belongs to, which methods it allows."""
+map of the API: which template a path belongs to, which methods it allows
+(``documented_path``, read by the access log and the 405 Allow header)."""
 
 from __future__ import annotations
 
 import re
 
 from fastapi import FastAPI
-from starlette.datastructures import MutableHeaders
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.security import Role, required_role
-from service.api.workers import is_cpu_bound
-from service.settings import Settings
+from silkqa.service.api.policy import Role, policy
+from silkqa.service.settings import Settings
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -50,7 +48,8 @@ def _document(schema: dict) -> None:
     components.setdefault("securitySchemes", {})["bearer"] = BEARER
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
-            role = required_role(method.upper(), path)
+            rules = policy(method.upper(), path)
+            role = rules.role
             if role is None:
                 operation["security"] = []
                 continue
@@ -61,9 +60,9 @@ def _document(schema: dict) -> None:
             responses.setdefault("401", _problem("No API key, or not a valid one"))
             responses.setdefault("403", _problem("The API key's role may not do this"))
             responses.setdefault("429", _problem("The API key's rate limit is exhausted; see Retry-After"))
-            if path.startswith("/v1/"):
+            if rules.api:
                 responses.setdefault("503", _problem("Too many requests in progress; see Retry-After"))
-            if "requestBody" in operation or is_cpu_bound(method.upper(), path):
+            if "requestBody" in operation or rules.cpu_bound:
                 responses.setdefault("413", _problem("The request body is over the size limit"))
             if role is Role.EDITOR:
                 responses.setdefault("507", _problem("The server cannot write its data (disk full); nothing was changed"))
@@ -113,24 +112,3 @@ def documented_path(app: FastAPI, path: str) -> tuple[str, list[str]] | None:
         if pattern.fullmatch(path):
             return template, methods
     return None
-
-
-class AllowHeader:
-    """A 405's Allow header lists every method the document has for the path
-    (the framework lists only those of the first router whose route matched)."""
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        async def send_allow(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 405:
-                found = documented_path(scope["app"], scope["path"])
-                if found:
-                    MutableHeaders(scope=message)["Allow"] = ", ".join(found[1])
-            await send(message)
-
-        await self.app(scope, receive, send_allow)

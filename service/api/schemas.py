@@ -7,11 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from index.build import IndexedDocument
-from index.structure import format_path
-from service.answer import Answer, Citation
-from service.retrieval import Hit
-from service.verify import VerificationReport
+from silkqa.index.ingest.structure import format_path
+from silkqa.index.store.types import IndexedDocument
+from silkqa.service.answering.types import Answer, Citation, VerificationReport
+from silkqa.service.retrieval.types import Hit
 
 
 def _whole(value):
@@ -73,12 +72,12 @@ class Passage(BaseModel):
     )
 
     @classmethod
-    def of(cls, hit: Hit, title: str) -> Passage:
+    def of(cls, hit: Hit) -> Passage:
         c = hit.chunk
         return cls(
             chunk_id=c.chunk_id,
             doc_id=c.doc_id,
-            title=title,
+            title=hit.title,
             section=format_path(c.section),
             text=c.text,
             start=c.start,
@@ -159,12 +158,12 @@ class AskResponse(BaseModel):
     )
 
     @classmethod
-    def of(cls, answer: Answer, titles: dict[str, str]) -> AskResponse:
+    def of(cls, answer: Answer) -> AskResponse:
         return cls(
             answer=answer.text,
             abstained=answer.abstained,
             citations=[CitationOut.of(c) for c in answer.citations],
-            passages=[Passage.of(h, titles[h.chunk.doc_id]) for h in answer.passages],
+            passages=[Passage.of(h) for h in answer.passages],
             mode=answer.mode,
             lang=answer.lang,
             confidence=round(answer.confidence, 4),

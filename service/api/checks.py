@@ -1,0 +1,39 @@
+"""Checks on request values that depend on the configuration (question length,
+``top_k``, the answer mode), shared by the question routes; each failure is a
+422 problem document."""
+
+from __future__ import annotations
+
+from silkqa.service.answering.pipeline import AnswerPipeline
+from silkqa.service.answering.types import Mode, ModeUnavailable
+from silkqa.service.api.errors import ApiError
+from silkqa.service.settings import Settings
+
+_PROBLEM = {"model": dict, "content": {"application/problem+json": {}}, "description": "Problem document (RFC 9457)"}
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict]:
+    """The OpenAPI ``responses`` entry for routes that answer these codes with problems."""
+    return {code: _PROBLEM for code in codes}
+
+
+def checked_mode(pipeline: AnswerPipeline, mode: Mode | None) -> Mode:
+    try:
+        return pipeline.resolve_mode(mode)
+    except ModeUnavailable as exc:
+        raise ApiError(422, "mode-unavailable", "Mode unavailable", f"mode: {exc}") from None
+
+
+def checked_text(settings: Settings, text: str, field: str) -> str:
+    limit = settings.max_question_chars
+    if not text.strip():
+        raise ApiError(422, "invalid-request", "Invalid request", f"{field}: must not be blank")
+    if len(text) > limit:
+        raise ApiError(422, "invalid-request", "Invalid request", f"{field}: longer than the limit of {limit} characters")
+    return text.strip()
+
+
+def checked_top_k(settings: Settings, top_k: int) -> int:
+    if top_k > settings.top_k_max:
+        raise ApiError(422, "invalid-request", "Invalid request", f"top_k: at most {settings.top_k_max}")
+    return top_k

@@ -1,0 +1,77 @@
+"""Route policy, in one table: for each kind of request, who may make it, what
+limits apply, and what work it does. Authentication, the rate and in-flight
+limits, the body limit, the worker slots, the access log and the OpenAPI
+document all read ``policy(method, path)``; none keeps a list of its own, so a
+new route is covered by the rules the moment it exists.
+
+Rules are tried in order; the first that matches decides. The last one is the
+default for everything else: an editor's write, so a mutating route added
+later is protected until someone says otherwise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Role(IntEnum):
+    READER = 1  # ask, search, read documents, chat
+    EDITOR = 2  # also add, replace and delete documents
+
+
+@dataclass(frozen=True)
+class RoutePolicy:
+    role: Role | None  # the least role needed; None: public
+    api: bool  # an API route: counted in the in-flight limit and rate-limited per key
+    cpu_bound: bool  # embeds, searches, answers or indexes: waits for a worker slot
+    upload: bool  # may carry a document file on top of the ordinary body limit
+    question: bool  # the JSON body carries a question, whose length is logged
+
+
+@dataclass(frozen=True)
+class Rule:
+    methods: frozenset[str]  # empty: any method
+    paths: frozenset[str] = frozenset()  # exact paths
+    prefixes: tuple[str, ...] = ()  # path prefixes
+    policy: RoutePolicy = RoutePolicy(Role.EDITOR, api=True, cpu_bound=True, upload=False, question=False)
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.methods and method not in self.methods:
+            return False
+        if not self.paths and not self.prefixes:
+            return True
+        return path in self.paths or path.startswith(self.prefixes)
+
+
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_PUBLIC = RoutePolicy(None, api=False, cpu_bound=False, upload=False, question=False)
+_QUESTIONS = frozenset({"/v1/ask", "/v1/search", "/v1/chat/completions"})
+
+RULES: tuple[Rule, ...] = (
+    # Probes, metrics, the API description and the web page's files.
+    Rule(
+        READS,
+        frozenset({"/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}),
+        ("/ui/",),
+        _PUBLIC,
+    ),
+    Rule(READS, prefixes=("/v1/",), policy=RoutePolicy(Role.READER, api=True, cpu_bound=False, upload=False, question=False)),
+    # POSTs that only read: questions and searches.
+    Rule(frozenset({"POST"}), _QUESTIONS, policy=RoutePolicy(Role.READER, api=True, cpu_bound=True, upload=False, question=True)),
+    # Adding or replacing a document may carry a file.
+    Rule(
+        frozenset({"POST", "PUT"}),
+        frozenset({"/v1/documents"}),
+        ("/v1/documents/",),
+        RoutePolicy(Role.EDITOR, api=True, cpu_bound=True, upload=True, question=False),
+    ),
+    Rule(_WRITES, prefixes=("/v1/",)),
+    # Reads outside the API (an unknown page): a reader's, not counted as API work.
+    Rule(READS, policy=RoutePolicy(Role.READER, api=False, cpu_bound=False, upload=False, question=False)),
+    Rule(frozenset(), policy=RoutePolicy(Role.EDITOR, api=False, cpu_bound=False, upload=False, question=False)),
+)
+
+
+def policy(method: str, path: str) -> RoutePolicy:
+    return next(rule.policy for rule in RULES if rule.matches(method, path))

@@ -1,0 +1,28 @@
+"""Retrieval's pieces: English words reaching Chinese terms, documents named by their aliases."""
+
+from __future__ import annotations
+
+from silkqa.index.language import fold
+from silkqa.index.store.bilingual import build_lexicon, expand
+from silkqa.service.retrieval.retriever import named_documents
+from tests.support.paths import read_corpus
+
+
+def test_english_words_expand_to_chinese_terms_of_the_corpus():
+    corpus = fold("".join(read_corpus(d) for d in ("progress-report-2023", "guiding-opinion-2017")))
+    lexicon = build_lexicon(corpus)
+    terms = expand("How much clean electricity does the wind farm in Kenya supply each year?", lexicon)
+    assert {"电力", "肯尼亚"} <= set(terms)
+    assert all(t in corpus for t in terms)
+    assert expand("指导意见在人才队伍建设方面有哪些要求？", lexicon) == []
+
+
+def test_index_translates_english_questions(snapshot, runtime):
+    assert "智库" in snapshot.index.lexical.translations("What does the guiding opinion say about think tanks?")
+
+
+def test_documents_named_by_their_aliases(snapshot, runtime):
+    aliases = snapshot.retriever._aliases
+    assert named_documents("指导意见在人才队伍建设方面有哪些要求？", aliases) == {"guiding-opinion-2017"}
+    assert named_documents("2022年的意见和合作规划对绿色金融的要求有何不同？", aliases) == {"opinion-2022", "eco-cooperation-plan-2017"}
+    assert named_documents("绿色金融有哪些进展？", aliases) == frozenset()
