@@ -47,8 +47,10 @@ def main() -> None:
     print(f"load average: {os.getloadavg()[0]:.1f} (2 cores)")
     print(f"silkqa index --force: {wall:.1f} s wall (model load included); build itself {manifest['build_seconds']} s")
     print(f"chunks: {manifest['chunk_count']}  dense units: {manifest['unit_count']}  documents: {manifest['document_count']}")
-    print(f"/v1/ask over {len(latencies)} questions: p50 {np.percentile(latencies, 50):.1f} ms, "
-          f"p95 {np.percentile(latencies, 95):.1f} ms, max {max(latencies):.1f} ms ({abstained} abstained)")
+    print(
+        f"/v1/ask over {len(latencies)} questions: p50 {np.percentile(latencies, 50):.1f} ms, "
+        f"p95 {np.percentile(latencies, 95):.1f} ms, max {max(latencies):.1f} ms ({abstained} abstained)"
+    )
 
 
 if __name__ == "__main__":

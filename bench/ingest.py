@@ -81,12 +81,14 @@ def main() -> int:
 
         built, seconds = timed(lambda: build_and_publish(settings, embedder))
         m = built.manifest
-        rows.append((
-            "ingest the bundled corpus (5 documents, empty data directory)",
-            f"{seconds:.1f} s",
-            f"{sum(d.raw_length for d in built.documents.values()):,} characters → {m.chunk_count} chunks, "
-            f"{m.unit_count} dense units, all embedded ({m.embedded_units})",
-        ))
+        rows.append(
+            (
+                "ingest the bundled corpus (5 documents, empty data directory)",
+                f"{seconds:.1f} s",
+                f"{sum(d.raw_length for d in built.documents.values()):,} characters → {m.chunk_count} chunks, "
+                f"{m.unit_count} dense units, all embedded ({m.embedded_units})",
+            )
+        )
 
         runtime = Runtime(LiveLibrary(settings, built, embedder))
         updater = runtime.editor
@@ -99,39 +101,49 @@ def main() -> int:
 
         page_count = len(PdfReader(io.BytesIO(pdf)).pages)
         extracted, seconds = timed(lambda: formats.extract(pdf, "report.pdf"))
-        rows.append((
-            f"extract the text of the {page_count}-page PDF",
-            f"{seconds:.2f} s",
-            f"{len(pdf) / 1024:.0f} KiB → {len(extracted.text):,} characters",
-        ))
+        rows.append(
+            (
+                f"extract the text of the {page_count}-page PDF",
+                f"{seconds:.2f} s",
+                f"{len(pdf) / 1024:.0f} KiB → {len(extracted.text):,} characters",
+            )
+        )
         new = NewDocument(data=pdf, filename="report.pdf", doc_id="report-pdf", metadata={"title": report.meta.title})
         added, seconds = timed(lambda: updater.add(new))
-        rows.append((
-            f"add one new {page_count}-page PDF to the live index",
-            f"{seconds:.1f} s",
-            f"{added.chunk_count} chunks, {added.embedded_chunks} embedded ({added.embedded_units} units); "
-            f"{added.document_count} documents live",
-        ))
+        rows.append(
+            (
+                f"add one new {page_count}-page PDF to the live index",
+                f"{seconds:.1f} s",
+                f"{added.chunk_count} chunks, {added.embedded_chunks} embedded ({added.embedded_units} units); "
+                f"{added.document_count} documents live",
+            )
+        )
 
         again, seconds = timed(lambda: updater.replace("report-pdf", new))
-        rows.append((
-            "re-add the unchanged PDF (PUT, same id)",
-            f"{seconds:.2f} s",
-            f"action {again.action}: **{again.embedded_chunks} chunks re-embedded**",
-        ))
+        rows.append(
+            (
+                "re-add the unchanged PDF (PUT, same id)",
+                f"{seconds:.2f} s",
+                f"action {again.action}: **{again.embedded_chunks} chunks re-embedded**",
+            )
+        )
         copy = NewDocument(data=pdf, filename="report.pdf", doc_id="report-pdf-copy", metadata={"title": report.meta.title})
         twin, seconds = timed(lambda: updater.add(copy))
-        rows.append((
-            "add the same PDF again under a new id (POST)",
-            f"{seconds:.2f} s",
-            f"{twin.chunk_count} chunks, **{twin.embedded_chunks} re-embedded** (vectors reused by text hash)",
-        ))
+        rows.append(
+            (
+                "add the same PDF again under a new id (POST)",
+                f"{seconds:.2f} s",
+                f"{twin.chunk_count} chunks, **{twin.embedded_chunks} re-embedded** (vectors reused by text hash)",
+            )
+        )
 
         reopened, seconds = timed(lambda: LiveLibrary.open(settings, embedder))
         rows.append(("restart: load the live build", f"{seconds:.2f} s", f"{len(reopened.current().documents())} documents"))
 
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores ({platform.python_implementation()} {platform.python_version()}); "
-          f"load average at the end {os.getloadavg()[0]:.1f}.\n")
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores ({platform.python_implementation()} {platform.python_version()}); "
+        f"load average at the end {os.getloadavg()[0]:.1f}.\n"
+    )
     print("| step | wall time | CPU time | what |")
     print("| --- | --- | --- | --- |")
     for (step, seconds, what), cpu in zip(rows, CPU):

@@ -137,7 +137,11 @@ def rss_mb(server: Server) -> float:
 def bench_server(index_dir: Path, workdir: Path, extra_env: dict[str, str] | None = None):
     """A server over a copy of ``index_dir`` with the bench key (rate limit off)."""
     shutil.copytree(index_dir, workdir / "index")
-    env = {"SILKQA_INDEX_DIR": str(workdir / "index"), "SILKQA_API_KEYS": f"bench:reader:{KEY}", "SILKQA_RATE_LIMIT_PER_SECOND": "0"}
+    env = {
+        "SILKQA_INDEX_DIR": str(workdir / "index"),
+        "SILKQA_API_KEYS": f"bench:reader:{KEY}",
+        "SILKQA_RATE_LIMIT_PER_SECOND": "0",
+    }
     return serving({**env, **(extra_env or {})})
 
 
@@ -175,9 +179,7 @@ def main() -> None:
     print(f"server RSS: {rss_before} MB before, {rss_after} MB after; load average {psutil.getloadavg()[0]:.1f}")
     OUT.mkdir(exist_ok=True)
     name = f"load-{'sweep' if args.sweep else args.concurrency}-{int(time.time())}.json"
-    (OUT / name).write_text(
-        json.dumps({"results": [asdict(r) for r in results], "rss_mb": [rss_before, rss_after]}, indent=2)
-    )
+    (OUT / name).write_text(json.dumps({"results": [asdict(r) for r in results], "rss_mb": [rss_before, rss_after]}, indent=2))
     print(f"details in bench/out/{name}")
 
 

@@ -59,8 +59,11 @@ def measure(runtime: Runtime, items, mode: str, top_k: int) -> list[Run]:
                 report.attributed if report else 0,
             )
         )
-        print(f"{mode:10} {item.id:8} {runs[-1].seconds:7.2f}s -> {answer.mode}"
-              + (f", {report.verified}/{len(report.checked)} verified" if report else ""), flush=True)
+        print(
+            f"{mode:10} {item.id:8} {runs[-1].seconds:7.2f}s -> {answer.mode}"
+            + (f", {report.verified}/{len(report.checked)} verified" if report else ""),
+            flush=True,
+        )
     return runs
 
 

@@ -73,12 +73,28 @@ class Config:
 
 
 CONFIGS = [
-    Config("BM25 words only", {"bm25_bigrams": False, "bm25_bilingual": False, "bm25_weight_zh": 1.0, "bm25_weight_en": 1.0, "named_document_boost": 1.0}),
+    Config(
+        "BM25 words only",
+        {
+            "bm25_bigrams": False,
+            "bm25_bilingual": False,
+            "bm25_weight_zh": 1.0,
+            "bm25_weight_en": 1.0,
+            "named_document_boost": 1.0,
+        },
+    ),
     Config("BM25 words+bigrams only", {"bm25_weight_zh": 1.0, "bm25_weight_en": 1.0, "named_document_boost": 1.0}),
     Config("dense, chunk-level", {"named_document_boost": 1.0}, ChunkDenseRetriever),
-    Config("dense, sentence-level", {"embed_section_path": False, "bm25_weight_zh": 0.0, "bm25_weight_en": 0.0, "named_document_boost": 1.0}),
+    Config(
+        "dense, sentence-level",
+        {"embed_section_path": False, "bm25_weight_zh": 0.0, "bm25_weight_en": 0.0, "named_document_boost": 1.0},
+    ),
     Config("dense, sentence+section title", {"bm25_weight_zh": 0.0, "bm25_weight_en": 0.0, "named_document_boost": 1.0}),
-    Config("hybrid RRF 0.7/0.15 (v0.1 default)", {"bm25_bigrams": False, "bm25_bilingual": False, "named_document_boost": 1.0}, RankFusionRetriever),
+    Config(
+        "hybrid RRF 0.7/0.15 (v0.1 default)",
+        {"bm25_bigrams": False, "bm25_bilingual": False, "named_document_boost": 1.0},
+        RankFusionRetriever,
+    ),
     Config("hybrid score fusion, no document names", {"named_document_boost": 1.0}),
     Config("hybrid score fusion, no English→Chinese expansion", {"bm25_bilingual": False, "bm25_weight_en": 0.1}),
     Config("hybrid score fusion, no titles in BM25", {"bm25_include_titles": False}),
@@ -112,7 +128,17 @@ class Fixed:
 
 
 def table(rows: list[dict]) -> str:
-    cols = ("recall@1", "recall@5", "mrr@10", "ndcg@10", "citation_precision", "citation_recall", "key_fact_accuracy", "abstention_recall", "false_abstention")
+    cols = (
+        "recall@1",
+        "recall@5",
+        "mrr@10",
+        "ndcg@10",
+        "citation_precision",
+        "citation_recall",
+        "key_fact_accuracy",
+        "abstention_recall",
+        "false_abstention",
+    )
     out = ["| configuration | lang | " + " | ".join(cols) + " |", "|" + " --- |" * (len(cols) + 2)]
     for r in rows:
         for lang in ("zh", "en"):
@@ -133,8 +159,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         rows = [run_config(c, items, args.set, embedder, Path(work)) for c in CONFIGS]
     (out / "ablation.md").write_text(table(rows) + "\n", encoding="utf-8")
-    (out / "ablation.json").write_text(json.dumps([{k: v for k, v in r.items() if k != "questions"} for r in rows], ensure_ascii=False, indent=1))
-    reports.chart([r for r in rows if "answers cite" not in r["label"]], out / "ablation.png", ("recall@1", "recall@5", "mrr@10", "ndcg@10"))
+    (out / "ablation.json").write_text(
+        json.dumps([{k: v for k, v in r.items() if k != "questions"} for r in rows], ensure_ascii=False, indent=1)
+    )
+    reports.chart(
+        [r for r in rows if "answers cite" not in r["label"]], out / "ablation.png", ("recall@1", "recall@5", "mrr@10", "ndcg@10")
+    )
     print(table(rows))
 
 

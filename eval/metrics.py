@@ -45,7 +45,13 @@ def recall_at(k: int) -> Metric:
 
 
 def mrr_at_10(results) -> float | None:
-    return _mean([1.0 / min(q.relevant_ranks) if q.relevant_ranks and min(q.relevant_ranks) <= 10 else 0.0 for q in results if q.answerable])
+    return _mean(
+        [
+            1.0 / min(q.relevant_ranks) if q.relevant_ranks and min(q.relevant_ranks) <= 10 else 0.0
+            for q in results
+            if q.answerable
+        ]
+    )
 
 
 def ndcg_at_10(results) -> float | None:
@@ -108,7 +114,9 @@ METRICS: dict[str, Metric] = {
 }
 
 
-def bootstrap_ci(results: Sequence[QuestionResult], metric: Metric, samples: int = 1000, seed: int = 0) -> tuple[float, float] | None:
+def bootstrap_ci(
+    results: Sequence[QuestionResult], metric: Metric, samples: int = 1000, seed: int = 0
+) -> tuple[float, float] | None:
     """95% percentile interval from resampling questions with replacement."""
     if metric(results) is None:
         return None

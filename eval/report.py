@@ -11,7 +11,16 @@ from pathlib import Path
 from silkqa.eval.metrics import METRICS, QuestionResult, bootstrap_ci, percentile
 from silkqa.eval.runner import RunOutput
 
-HEADLINE = ("recall@1", "recall@5", "mrr@10", "citation_precision", "citation_recall", "key_fact_accuracy", "abstention_recall", "false_abstention")
+HEADLINE = (
+    "recall@1",
+    "recall@5",
+    "mrr@10",
+    "citation_precision",
+    "citation_recall",
+    "key_fact_accuracy",
+    "abstention_recall",
+    "false_abstention",
+)
 SPLIT_METRICS = ("recall@1", "recall@5", "citation_precision", "citation_recall", "key_fact_accuracy", "false_abstention")
 
 
@@ -20,15 +29,20 @@ def _metric_block(results: list[QuestionResult], names=METRICS.keys(), with_ci: 
     for name in names:
         value = METRICS[name](results)
         ci = bootstrap_ci(results, METRICS[name]) if with_ci and value is not None else None
-        block[name] = {"value": None if value is None else round(value, 4), "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)]}
+        block[name] = {
+            "value": None if value is None else round(value, 4),
+            "ci95": None if ci is None else [round(ci[0], 4), round(ci[1], 4)],
+        }
     return block
 
 
 def _latency(results: list[QuestionResult]) -> dict:
     stages = sorted({k for r in results for k in r.timings_ms})
     return {
-        s: {"p50": round(percentile([r.timings_ms[s] for r in results if s in r.timings_ms], 50), 2),
-            "p95": round(percentile([r.timings_ms[s] for r in results if s in r.timings_ms], 95), 2)}
+        s: {
+            "p50": round(percentile([r.timings_ms[s] for r in results if s in r.timings_ms], 50), 2),
+            "p95": round(percentile([r.timings_ms[s] for r in results if s in r.timings_ms], 95), 2),
+        }
         for s in stages
     }
 
@@ -54,8 +68,15 @@ def build_report(output: RunOutput, set_path: str, label: str) -> dict:
         "splits": splits,
         "latency_ms": _latency(results),
         "questions": [
-            {**asdict(rec.result), "question": rec.question, "expected": rec.expected, "answer": rec.answer,
-             "confidence": rec.confidence, "top_passages": rec.top_passages, "citations_detail": rec.citations}
+            {
+                **asdict(rec.result),
+                "question": rec.question,
+                "expected": rec.expected,
+                "answer": rec.answer,
+                "confidence": rec.confidence,
+                "top_passages": rec.top_passages,
+                "citations_detail": rec.citations,
+            }
             for rec in output.records
         ],
     }
@@ -82,7 +103,9 @@ def _failures(report: dict) -> list[str]:
             reasons.append(f"{q['citations'] - q['supporting_citations']} unsupported citation(s)")
         if not reasons:
             continue
-        lines.append(f"- **{q['id']}** ({q['lang']}, {q['kind']}): {q['question']} — {', '.join(reasons)}; confidence {q['confidence']:.3f}")
+        lines.append(
+            f"- **{q['id']}** ({q['lang']}, {q['kind']}): {q['question']} — {', '.join(reasons)}; confidence {q['confidence']:.3f}"
+        )
         for e in q["expected"][:2]:
             lines.append(f"  - expected: {e}")
         for p in q["top_passages"]:
@@ -106,7 +129,13 @@ def markdown(report: dict) -> str:
     for name in METRICS:
         out.append(f"| {name} | {fmt(m[name])} | {fmt(zh.get(name))} |")
     for key in ("lang", "kind"):
-        out += ["", f"## By {key}", "", "| " + key + " | n | " + " | ".join(SPLIT_METRICS) + " |", "|" + " --- |" * (len(SPLIT_METRICS) + 2)]
+        out += [
+            "",
+            f"## By {key}",
+            "",
+            "| " + key + " | n | " + " | ".join(SPLIT_METRICS) + " |",
+            "|" + " --- |" * (len(SPLIT_METRICS) + 2),
+        ]
         for group, block in report["splits"][key].items():
             out.append(f"| {group} | {block['n']} | " + " | ".join(fmt(block[n]) for n in SPLIT_METRICS) + " |")
     out += ["", "## Latency (ms)", "", "| stage | p50 | p95 |", "| --- | --- | --- |"]

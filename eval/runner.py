@@ -61,7 +61,9 @@ class Observation:
             abstained=answer.abstained,
             confidence=answer.confidence,
             passages=tuple(
-                Retrieved(h.chunk.chunk_id, h.chunk.doc_id, format_path(h.chunk.section), h.chunk.text, h.chunk.start, h.chunk.end)
+                Retrieved(
+                    h.chunk.chunk_id, h.chunk.doc_id, format_path(h.chunk.section), h.chunk.text, h.chunk.start, h.chunk.end
+                )
                 for h in answer.passages
             ),
             citations=tuple(Cited(c.marker, c.chunk_id, c.doc_id, c.quote, c.start, c.end) for c in answer.citations),
@@ -175,7 +177,9 @@ def _passage_supports(gold: list[list[Span]], doc_id: str, start: int, end: int)
     return [j for j, spans in enumerate(gold) if supports(spans, doc_id, start, end)]
 
 
-def evaluate_one(item: EvalItem, seen: Observation, documents: dict[str, str], locator: GoldLocator, wall_ms: float) -> QuestionRecord:
+def evaluate_one(
+    item: EvalItem, seen: Observation, documents: dict[str, str], locator: GoldLocator, wall_ms: float
+) -> QuestionRecord:
     gold = [locator.locate(g.quote) for g in item.gold]
     relevant_ranks, new_gold_at_rank, covered = [], [], set()
     for rank, p in enumerate(seen.passages, start=1):
@@ -217,7 +221,8 @@ def evaluate_one(item: EvalItem, seen: Observation, documents: dict[str, str], l
         expected=[g.quote for g in item.gold],
         answer=seen.answer,
         top_passages=[
-            {"rank": i + 1, "chunk_id": p.chunk_id, "section": p.section, "text": p.text[:120]} for i, p in enumerate(seen.passages[:3])
+            {"rank": i + 1, "chunk_id": p.chunk_id, "section": p.section, "text": p.text[:120]}
+            for i, p in enumerate(seen.passages[:3])
         ],
         citations=[{"marker": c.marker, "doc_id": c.doc_id, "quote": c.quote[:160]} for c in seen.citations],
         confidence=round(seen.confidence, 4),

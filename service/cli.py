@@ -26,7 +26,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     try:
         built = build_and_publish(settings, embedder) if args.force else ensure_index(settings, embedder)
     except OSError as exc:  # a full disk, say: publishing is atomic, so the live index is untouched
-        print(f"silkqa index: cannot write the index in {settings.index_dir}: {exc}; the live index is unchanged", file=sys.stderr)
+        print(
+            f"silkqa index: cannot write the index in {settings.index_dir}: {exc}; the live index is unchanged", file=sys.stderr
+        )
         return 1
     m = built.manifest
     print(
@@ -150,7 +152,8 @@ def _library_change(run) -> int:
         print(f"silkqa: {exc}", file=sys.stderr)
         return 2
     print(
-        f"{result.action} {result.doc_id}" + (f" 《{result.title}》" if result.title and result.action != "deleted" else "")
+        f"{result.action} {result.doc_id}"
+        + (f" 《{result.title}》" if result.title and result.action != "deleted" else "")
         + f": {result.chunk_count} chunks, {result.embedded_chunks} embedded; "
         f"{result.document_count} documents in build {result.build_id} ({result.seconds}s)"
     )

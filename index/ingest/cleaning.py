@@ -183,7 +183,11 @@ def dedupe_heading(line: str) -> list[tuple[int, int]]:
     first = _NUMBER_PREFIX.match(line)
     if not first:
         return []
-    prefixes = [m.span() for m in _NUMBER_PREFIX.finditer(line) if line[m.start() : m.end()].strip()[:-1] == line[: first.end()].strip()[:-1]]
+    prefixes = [
+        m.span()
+        for m in _NUMBER_PREFIX.finditer(line)
+        if line[m.start() : m.end()].strip()[:-1] == line[: first.end()].strip()[:-1]
+    ]
     in_prefix = set()
     for s, e in prefixes[1:]:
         in_prefix.update(range(s, e))
@@ -282,9 +286,7 @@ def join_line_wraps(text: str) -> list[Edit]:
             # this document's wrap width, but a line of 20+ characters followed by
             # ordinary text is a wrap even where long paragraph lines skew the width.
             title_like_next = len(nxt) < 20 and nxt[-1] not in headings.TERMINAL
-            joined = not ends_sentence and (
-                len(prev) >= 0.75 * width or (len(prev) >= 20 and not title_like_next)
-            )
+            joined = not ends_sentence and (len(prev) >= 0.75 * width or (len(prev) >= 20 and not title_like_next))
         if joined:
             latin = prev[-1].isascii() and nxt[0].isascii() and prev[-1] not in "-—/"
             edits.append(Edit(s, e, " " if latin else ""))

@@ -15,7 +15,9 @@ METADATA_FIELDS = ("title", "title_en", "issuer", "date", "date_note", "doc_numb
 _HEAD_LINES = 12
 _TITLE_MAX_CHARS = 80
 _DOC_NUMBER = re.compile(rf"[{HAN_RANGE}]{{1,10}}[〔\[［(（]\d{{4}}[〕\]］)）]\d{{1,5}}号")
-_LABELLED_DATE = re.compile(r"(?:发布时间|发布日期|成文日期|印发日期|日期)\s*[：:]\s*(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2}))?")
+_LABELLED_DATE = re.compile(
+    r"(?:发布时间|发布日期|成文日期|印发日期|日期)\s*[：:]\s*(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2}))?"
+)
 _DATE_LINE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?$")
 _ISSUER_TITLE = re.compile(r"^(\S{2,30}?(?:等部门|部|委|局|院|厅|办公室|政府|署|会|中心))\s+((?:关于|印发).{4,})$")
 _LABELLED_ISSUER = re.compile(r"^(?:发布机构|发文机关|发布单位|来源)\s*[：:]\s*(\S.{1,40})$")

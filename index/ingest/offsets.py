@@ -45,5 +45,3 @@ def apply_edits(text: str, origin: np.ndarray, edits: list[Edit]) -> tuple[str, 
     pieces.append(text[pos:])
     maps.append(origin[pos:])
     return "".join(pieces), np.concatenate(maps) if maps else origin[:0]
-
-

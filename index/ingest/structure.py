@@ -26,7 +26,14 @@ def format_path(path: tuple[str, ...]) -> str:
     return PATH_SEPARATOR.join(path)
 
 
-_RANK = {HeadingKind.PART: 1, HeadingKind.YEAR: 2, HeadingKind.ITEM: 2, HeadingKind.POINT: 3, HeadingKind.LEAD: 4, HeadingKind.BOX: 4}
+_RANK = {
+    HeadingKind.PART: 1,
+    HeadingKind.YEAR: 2,
+    HeadingKind.ITEM: 2,
+    HeadingKind.POINT: 3,
+    HeadingKind.LEAD: 4,
+    HeadingKind.BOX: 4,
+}
 _BOX_ITEM_RANK = 5
 
 
@@ -100,14 +107,20 @@ def parse_blocks(text: str) -> list[Block]:
             if kind is BlockKind.TABLE_HEADER:
                 table_header, previous_row = text[start:end].split("\t"), []
                 previous = blocks[-1] if blocks else None
-                caption = table_caption(text[previous.start : previous.end]) if previous and previous.kind is BlockKind.BODY else ""
+                caption = (
+                    table_caption(text[previous.start : previous.end]) if previous and previous.kind is BlockKind.BODY else ""
+                )
             else:
                 previous_row = _filled_cells(_row_cells(text, start, end), previous_row)
                 context = f"{caption}；{context}" if caption else context
             blocks.append(Block(start, end, kind, path, context))
             continue
         table_header = None
-        kind = BlockKind.HEADING if heading is not None and not heading.inline and len(line) <= headings.MAX_TITLE_CHARS else BlockKind.BODY
+        kind = (
+            BlockKind.HEADING
+            if heading is not None and not heading.inline and len(line) <= headings.MAX_TITLE_CHARS
+            else BlockKind.BODY
+        )
         blocks.append(Block(start, end, kind, path))
     return blocks
 
@@ -136,9 +149,7 @@ def _filled_cells(cells: list[str], previous: list[str]) -> list[str]:
     return [cell or (previous[i] if i < len(previous) else "") for i, cell in enumerate(cells)]
 
 
-def _table_block(
-    text: str, start: int, end: int, header: list[str] | None, previous_row: list[str]
-) -> tuple[BlockKind, str]:
+def _table_block(text: str, start: int, end: int, header: list[str] | None, previous_row: list[str]) -> tuple[BlockKind, str]:
     cells = _row_cells(text, start, end)
     if header is None:
         return BlockKind.TABLE_HEADER, ""

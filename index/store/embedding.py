@@ -62,7 +62,10 @@ class USEModule(InputModule):
 
     @classmethod
     def load(cls, model_name_or_path: str, **kwargs) -> USEModule:
-        config = cls.load_config(model_name_or_path, **{k: v for k, v in kwargs.items() if k in ("subfolder", "token", "cache_folder", "revision", "local_files_only")})
+        config = cls.load_config(
+            model_name_or_path,
+            **{k: v for k, v in kwargs.items() if k in ("subfolder", "token", "cache_folder", "revision", "local_files_only")},
+        )
         return cls(**config)
 
 

@@ -27,7 +27,9 @@ _SHORT_SENTENCE = 20
 _HAS_NUMBER = re.compile(r"\d")
 # Questions that ask for several things (a list, each of several parts) may be
 # answered by several sentences; others by their single best one.
-_WANTS_SEVERAL = re.compile(r"哪些|哪几|分别|各[有是要为]|都有|有几[条个项]|一共几|几条|\bwhich\b.*\bare\b|\bwhat are\b|\blist\b|[？?].+[？?]", re.I)
+_WANTS_SEVERAL = re.compile(
+    r"哪些|哪几|分别|各[有是要为]|都有|有几[条个项]|一共几|几条|\bwhich\b.*\bare\b|\bwhat are\b|\blist\b|[？?].+[？?]", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,9 @@ class AnswerComposer:
         # Dates and figures are where documents disagree: show each document's.
         return chosen + (self._other_document(candidates, chosen, threshold, used) if figures else [])
 
-    def _other_document(self, candidates: list[Candidate], chosen: list[Candidate], threshold: float, used: int) -> list[Candidate]:
+    def _other_document(
+        self, candidates: list[Candidate], chosen: list[Candidate], threshold: float, used: int
+    ) -> list[Candidate]:
         ratio = self.options.second_document_ratio
         if not chosen or not ratio:
             return []

@@ -38,7 +38,9 @@ _ZH_PLURAL = re.compile(r"它们|这些|那些|上述|以上")
 _ZH_PHRASE_BOUNDARY = set("对在把向于和与及是有从为给跟就将并而且或、，。？！：；")
 
 # --- English ---------------------------------------------------------------
-_EN_DOC_HEADS = r"guiding opinions?|opinions?|guidelines?|cooperation plan|plan|progress report|report|paper|framework|document|initiative"
+_EN_DOC_HEADS = (
+    r"guiding opinions?|opinions?|guidelines?|cooperation plan|plan|progress report|report|paper|framework|document|initiative"
+)
 _EN_TOPIC = re.compile(rf"\bthe\s+(?:(?!the\b|of\b|about\b)[\w“”\"'’-]+\s+){{0,8}}?(?:{_EN_DOC_HEADS})\b|《[^》]{{2,60}}》", re.I)
 _EN_ELLIPSIS = re.compile(r"^(?:and\s+|so\s+)?(?:(?:what|how)\s+about|and)\s+(.+?)\s*\??$", re.I)
 _EN_REFERENCE = re.compile(rf"\b(?:this|that)\s+(?:{_EN_DOC_HEADS})\b|\bits\b|\bit\b", re.I)
@@ -90,7 +92,7 @@ def _head(phrase: str) -> str:
 
 
 def _complete_phrase(phrase: str, topic: str | None) -> str:
-    """"2017年的" or "the 2017 one" borrows the head noun of the topic."""
+    """ "2017年的" or "the 2017 one" borrows the head noun of the topic."""
     if not topic:
         return phrase
     if phrase.endswith("的") and not topic.startswith("《"):

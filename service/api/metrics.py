@@ -40,7 +40,9 @@ class _IndexCollector:
                 "dense_units": int(index.dense.ntotal),
             }
             for name, value in sizes.items():
-                yield GaugeMetricFamily(f"silkqa_index_{name}", f"{name.replace('_', ' ').capitalize()} in the live index.", value)
+                yield GaugeMetricFamily(
+                    f"silkqa_index_{name}", f"{name.replace('_', ' ').capitalize()} in the live index.", value
+                )
         yield GaugeMetricFamily(
             "silkqa_abstention_ratio", "Share of answers since start-up that abstained (0 before the first).", self.abstention()
         )
@@ -51,7 +53,10 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
-            "silkqa_http_requests", "HTTP requests by method, route template and status.", ["method", "route", "status"], registry=r
+            "silkqa_http_requests",
+            "HTTP requests by method, route template and status.",
+            ["method", "route", "status"],
+            registry=r,
         )
         self.latency = Histogram(
             "silkqa_http_request_duration_seconds",
@@ -68,7 +73,9 @@ class Metrics:
             buckets=_STAGE_BUCKETS,
             registry=r,
         )
-        self.answers = Counter("silkqa_answers", "Answers by question language and abstention.", ["lang", "abstained"], registry=r)
+        self.answers = Counter(
+            "silkqa_answers", "Answers by question language and abstention.", ["lang", "abstained"], registry=r
+        )
         self.rate_limited = Counter("silkqa_rate_limited", "Requests refused by the per-key rate limit.", ["key"], registry=r)
         self.queue_wait = Histogram(
             "silkqa_worker_queue_seconds",

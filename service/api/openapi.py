@@ -39,7 +39,10 @@ BEARER = {
 
 
 def _problem(description: str) -> dict:
-    return {"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
 
 
 def _document(schema: dict) -> None:
@@ -100,8 +103,7 @@ def install(app: FastAPI, settings: Settings) -> None:
 def _paths(app: FastAPI) -> list[tuple[re.Pattern, str, list[str]]]:
     if getattr(app.state, "documented_paths", None) is None:
         app.state.documented_paths = [
-            (compile_path(path)[0], path, [m.upper() for m in operations])
-            for path, operations in app.openapi()["paths"].items()
+            (compile_path(path)[0], path, [m.upper() for m in operations]) for path, operations in app.openapi()["paths"].items()
         ]
     return app.state.documented_paths
 

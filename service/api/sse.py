@@ -82,7 +82,8 @@ def ask_events(events: Iterator[Event], instance: str) -> Iterator[str]:
                 response = AskResponse.of(item.answer)
                 yield event("citations", response.model_dump(include={"abstained", "citations", "passages"}))
                 yield event(
-                    "done", response.model_dump(include={"timings_ms", "confidence", "mode", "rewritten_question", "verification"})
+                    "done",
+                    response.model_dump(include={"timings_ms", "confidence", "mode", "rewritten_question", "verification"}),
                 )
     except Exception as exc:  # the status line is gone: report in-band
         log.exception("answer stream failed")

@@ -97,9 +97,7 @@ class LibraryEditor:
         self.live.follow_published()
         return self.live.current().index
 
-    def _apply(
-        self, change: Callable[[list[SourceDocument]], tuple[list[SourceDocument], str]], action: str
-    ) -> UpdateResult:
+    def _apply(self, change: Callable[[list[SourceDocument]], tuple[list[SourceDocument], str]], action: str) -> UpdateResult:
         started = time.perf_counter()
         with self.live.update_lock, self.store.lock():
             base = self._base()

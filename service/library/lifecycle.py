@@ -26,9 +26,7 @@ def build_and_publish(settings: Settings, embedder: Embedder) -> BuiltIndex:
     with store.lock():
         library = library_sources(store, settings.corpus_dir)
         previous = store.load_reusable()
-        built = build_index(
-            library.sources, embedder, settings.index_options(), reuse=previous, library_edited=library.edited
-        )
+        built = build_index(library.sources, embedder, settings.index_options(), reuse=previous, library_edited=library.edited)
         store.publish(built)
     log.info(
         "built index: %d documents, %d chunks in %.1fs",

@@ -65,5 +65,7 @@ def big_document(sentences: int) -> str:
     cities = ["万象", "金边", "曼谷", "河内", "仰光", "清迈", "琅勃拉邦", "暹粒"]
     lines = ["澜湄流域试点项目汇编", "一、试点项目"]
     for i in range(sentences):
-        lines.append(f"第{i + 1}项试点在{cities[i % len(cities)]}开展，投入资金{(i + 3) * 7}万元，覆盖面积{(i + 5) * 3}公顷，惠及{(i + 2) * 11}户居民。")
+        lines.append(
+            f"第{i + 1}项试点在{cities[i % len(cities)]}开展，投入资金{(i + 3) * 7}万元，覆盖面积{(i + 5) * 3}公顷，惠及{(i + 2) * 11}户居民。"
+        )
     return "\n".join(lines)

@@ -82,7 +82,7 @@ class _Renumbering:
 
 
 def markers_last(sentence: str) -> str:
-    """"[1] 文本。" (a list item) reads as "文本。[1]", like every other answer."""
+    """ "[1] 文本。" (a list item) reads as "文本。[1]", like every other answer."""
     lead = LEADING_MARKERS.match(sentence)
     return sentence[lead.end() :].strip() + lead.group(0).replace(" ", "").strip() if lead else sentence
 
@@ -167,9 +167,7 @@ class GenerativeAnswerer:
             verification=VerificationReport(self.generator.name, tuple(checked)),
         )
 
-    def _citations(
-        self, index: BuiltIndex, shown: list[Shown], kept: list[tuple[str, str]], order: list[int]
-    ) -> list[Citation]:
+    def _citations(self, index: BuiltIndex, shown: list[Shown], kept: list[tuple[str, str]], order: list[int]) -> list[Citation]:
         citations = []
         for marker, n in enumerate(order, start=1):
             hit = shown[n - 1].hit
@@ -178,8 +176,7 @@ class GenerativeAnswerer:
             spans = [
                 span
                 for sentence, _ in kept
-                if n in markers_in(sentence)
-                and (span := supporting_span(sentence, doc.text, chunk.sentences)) is not None
+                if n in markers_in(sentence) and (span := supporting_span(sentence, doc.text, chunk.sentences)) is not None
             ]
             start, end = (min(s for s, _ in spans), max(e for _, e in spans)) if spans else (chunk.start, chunk.end)
             citations.append(
@@ -196,4 +193,3 @@ class GenerativeAnswerer:
                 )
             )
         return citations
-

@@ -29,7 +29,9 @@ LIST_MARK = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.、)）](?!\d))\s*")
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 _CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_CN_NUMBER = re.compile(r"(?<![第（(零一二两三四五六七八九十百千])([零一二两三四五六七八九十百千]+)(?=[个项条类种批次家座名点大])")
+_CN_NUMBER = re.compile(
+    r"(?<![第（(零一二两三四五六七八九十百千])([零一二两三四五六七八九十百千]+)(?=[个项条类种批次家座名点大])"
+)
 _QUOTED = re.compile(r"《([^》]{2,60})》|“([^”]{2,40})”|\"([^\"]{2,40})\"")
 
 # Words a generated sentence adds around what it reports; they say nothing
@@ -145,13 +147,11 @@ def _support(claim: str, evidence: str, min_term_support: float) -> tuple[list[s
 
 
 def is_list_mark(sentence: str) -> bool:
-    """"1." or "-" alone: list formatting, not a claim."""
+    """ "1." or "-" alone: list formatting, not a claim."""
     return not strip_markers(LIST_MARK.sub("", sentence)).strip()
 
 
-def check_sentence(
-    sentence: str, passages: Sequence[str], min_term_support: float, attribute: bool = False
-) -> SentenceCheck:
+def check_sentence(sentence: str, passages: Sequence[str], min_term_support: float, attribute: bool = False) -> SentenceCheck:
     """``passages[n-1]`` is the text shown to the model as passage [n]. With
     ``attribute``, a sentence citing nothing is given the one passage that
     supports it best, if one passes every check (``checks`` then starts with
@@ -199,9 +199,5 @@ def supporting_span(claim: str, text: str, spans: Sequence[tuple[int, int]]) -> 
     return spans[min(chosen)][0], spans[max(chosen)][1]
 
 
-def verify_answer(
-    text: str, passages: Sequence[str], min_term_support: float, attribute: bool = False
-) -> list[SentenceCheck]:
+def verify_answer(text: str, passages: Sequence[str], min_term_support: float, attribute: bool = False) -> list[SentenceCheck]:
     return [check_sentence(s, passages, min_term_support, attribute) for s in split_sentences(text) if not is_list_mark(s)]
-
-

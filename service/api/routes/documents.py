@@ -83,7 +83,9 @@ class OriginalText(BaseModel):
     source_format: str | None = Field(description="text, markdown, html, pdf or docx; null for the bundled corpus (text).")
     original_file: str | None
     text: str = Field(description="The original text (for PDF, HTML and .docx: the text extracted from the file).")
-    offset_map: list[list[int]] = Field(description="Runs [clean_start, original_start, length], as in GET /v1/documents/{doc_id}.")
+    offset_map: list[list[int]] = Field(
+        description="Runs [clean_start, original_start, length], as in GET /v1/documents/{doc_id}."
+    )
     span: SpanMapping | None = Field(None, description="Where cleaned [start, end) came from, when asked.")
 
 
@@ -98,7 +100,10 @@ _BODY_DOC = {
                     "properties": {
                         "file": {"type": "string", "format": "binary", "description": ".txt .md .html .pdf .docx"},
                         "doc_id": {"type": "string"},
-                        **{name: {"type": "string"} for name in ("title", "title_en", "issuer", "date", "date_note", "doc_number", "kind")},
+                        **{
+                            name: {"type": "string"}
+                            for name in ("title", "title_en", "issuer", "date", "date_note", "doc_number", "kind")
+                        },
                         "aliases": {"type": "string", "description": "comma-separated"},
                     },
                 }
@@ -151,7 +156,9 @@ async def _new_document(request: Request, max_upload_bytes: int) -> NewDocument:
     if media == "multipart/form-data":
         return await _from_form(request, body)
     raise ApiError(
-        415, "unsupported-media-type", "Unsupported media type",
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
         "send multipart/form-data with a `file` field, or application/json with `text`",
     )
 
@@ -263,6 +270,10 @@ def original(
         span = SpanMapping(start=start, end=end, original_start=o_start, original_end=o_end, original_text=doc.raw[o_start:o_end])
     m = doc.meta
     return OriginalText(
-        doc_id=doc_id, source_format=m.source_format, original_file=m.original_file, text=doc.raw,
-        offset_map=doc.offsets.to_json(), span=span,
+        doc_id=doc_id,
+        source_format=m.source_format,
+        original_file=m.original_file,
+        text=doc.raw,
+        offset_map=doc.offsets.to_json(),
+        span=span,
     )

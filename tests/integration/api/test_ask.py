@@ -61,7 +61,9 @@ def test_english_question_over_chinese_box_case(client):
     _assert_citations_exact(client, body)
 
 
-@pytest.mark.parametrize("question", ["2024年巴黎奥运会男子100米短跑冠军是谁？", "What is the recipe for a classic French croissant?"])
+@pytest.mark.parametrize(
+    "question", ["2024年巴黎奥运会男子100米短跑冠军是谁？", "What is the recipe for a classic French croissant?"]
+)
 def test_questions_the_corpus_does_not_answer_are_abstained(client, question):
     body = _ask(client, question)
     assert body["abstained"] is True
@@ -83,7 +85,11 @@ def test_search_returns_exact_passages(client):
 def test_documents_list_and_detail(client):
     docs = client.get("/v1/documents").json()["documents"]
     assert {d["doc_id"] for d in docs} == {
-        "guiding-opinion-2017", "opinion-2022", "eco-cooperation-plan-2017", "strategy-framework-paper", "progress-report-2023"
+        "guiding-opinion-2017",
+        "opinion-2022",
+        "eco-cooperation-plan-2017",
+        "strategy-framework-paper",
+        "progress-report-2023",
     }
     opinion = next(d for d in docs if d["doc_id"] == "opinion-2022")
     assert opinion["doc_number"] == "发改开放〔2022〕408号" and opinion["chunk_count"] > 10
@@ -138,7 +144,24 @@ def test_unknown_document_and_route_are_404(client):
 
 
 _corpus_words = st.sampled_from(
-    ["绿色", "一带一路", "金融", "煤电", "风电", "智库", "2017年", "专栏", "蒙内铁路", "green", "finance", "wind", "附件", "？", "多少", "哪些"]
+    [
+        "绿色",
+        "一带一路",
+        "金融",
+        "煤电",
+        "风电",
+        "智库",
+        "2017年",
+        "专栏",
+        "蒙内铁路",
+        "green",
+        "finance",
+        "wind",
+        "附件",
+        "？",
+        "多少",
+        "哪些",
+    ]
 )
 _questions = st.one_of(
     st.lists(_corpus_words, min_size=1, max_size=6).map("".join),

@@ -219,7 +219,9 @@ def test_upload_names_are_recorded_never_used_as_paths(keyed_own, tmp_path):
         doc_id = r.json()["doc_id"]
         assert "/" not in doc_id and "\\" not in doc_id and ".." not in doc_id
         info = keyed_own.get(f"/v1/documents/{doc_id}", headers=READER).json()
-        assert "/" not in info["original_file"] and "\\" not in info["original_file"] and not info["original_file"].startswith(".")
+        assert (
+            "/" not in info["original_file"] and "\\" not in info["original_file"] and not info["original_file"].startswith(".")
+        )
         keyed_own.delete(f"/v1/documents/{doc_id}", headers=EDITOR)
     assert not (tmp_path / "silkqa-escape.txt").exists()
 
@@ -249,7 +251,9 @@ def _docx_bomb(unpacked_bytes: int) -> bytes:
             if item.filename != "word/document.xml":
                 bomb.writestr(item, real.read(item))
         with bomb.open("word/document.xml", "w") as xml:
-            xml.write(b'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>')
+            xml.write(
+                b'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>'
+            )
             block = b"A" * (1 << 20)
             for _ in range(unpacked_bytes >> 20):
                 xml.write(block)

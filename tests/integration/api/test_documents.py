@@ -25,7 +25,13 @@ from tests.support.makedocs import LANMEI, big_document, docx_bytes, pdf_bytes
 from tests.support.runtimes import runtime_over
 
 LANMEI_QUESTION = "澜湄流域要共建多少个水质自动监测站？"
-BUNDLED = {"guiding-opinion-2017", "opinion-2022", "eco-cooperation-plan-2017", "strategy-framework-paper", "progress-report-2023"}
+BUNDLED = {
+    "guiding-opinion-2017",
+    "opinion-2022",
+    "eco-cooperation-plan-2017",
+    "strategy-framework-paper",
+    "progress-report-2023",
+}
 
 
 @pytest.fixture
@@ -123,9 +129,11 @@ def test_uploaded_pdf_docx_html_are_answerable_with_exact_offsets(api, local):
     assert "类目：节水灌溉" in row["context"]
     assert api.get("/v1/documents/projects").json()["issuer"] == "水利部"
 
-    html = b"<html><head><title>t</title></head><body><nav><a href='/'>\xe9\xa6\x96\xe9\xa1\xb5</a></nav><article>" + "".join(
-        f"<p>{p}</p>" for p in paragraphs
-    ).encode() + b"</article></body></html>"
+    html = (
+        b"<html><head><title>t</title></head><body><nav><a href='/'>\xe9\xa6\x96\xe9\xa1\xb5</a></nav><article>"
+        + "".join(f"<p>{p}</p>" for p in paragraphs).encode()
+        + b"</article></body></html>"
+    )
     r = api.post("/v1/documents", files={"file": ("lanmei.html", html, "text/html")})
     assert r.status_code == 201 and r.json()["doc_id"] == "lanmei"
     assert "首页" not in api.get("/v1/documents/lanmei").json()["text"]
@@ -220,7 +228,11 @@ def test_table_rows_of_a_category_are_found_with_their_category(client):
         client.post("/v1/ask", json={"question": question, "top_k": 8}).json()["passages"],
     ):
         rows = {p["text"].split("\t")[-1]: p for p in passages if p["context"]}
-        for project in ("“一带一路”危险废物管理和进出口监管合作", "“一带一路”沿线环境标志互认", "“一带一路”绿色供应链管理试点示范"):
+        for project in (
+            "“一带一路”危险废物管理和进出口监管合作",
+            "“一带一路”沿线环境标志互认",
+            "“一带一路”绿色供应链管理试点示范",
+        ):
             assert project in rows, sorted(rows)
             assert "类目：贸易畅通" in rows[project]["context"] and "规划涉及 25 个重点项目" in rows[project]["context"]
             assert rows[project]["doc_id"] == "eco-cooperation-plan-2017"

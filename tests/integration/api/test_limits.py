@@ -129,7 +129,12 @@ def test_requests_beyond_the_in_flight_limit_get_503_at_once(settings, runtime):
 
 def test_cpu_bound_requests_queue_for_worker_slots_and_healthz_does_not(settings, runtime):
     app = create_app(settings.model_copy(update={"cpu_workers": 1}), runtime=runtime)
-    questions = [QUESTION, "指导意见在人才队伍建设方面有哪些要求？", "绿色金融", "How much clean electricity does the Mozura wind farm supply?"] * 2
+    questions = [
+        QUESTION,
+        "指导意见在人才队伍建设方面有哪些要求？",
+        "绿色金融",
+        "How much clean electricity does the Mozura wind farm supply?",
+    ] * 2
 
     async def scenario():
         transport = httpx.ASGITransport(app=app)

@@ -103,7 +103,10 @@ def test_refused_requests_are_logged_and_counted_too(settings, runtime, caplog):
     [
         (b'{"question": "\xe9\x97\xae\xe9\xa2\x98", "top_k": 3}', "问题"),
         (b'{"query": "green finance"}', "green finance"),
-        (b'{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c?"}]}', "c?"),
+        (
+            b'{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c?"}]}',
+            "c?",
+        ),
         (b'{"question": 5}', None),
         (b"[1, 2]", None),
         (b"{not json", None),

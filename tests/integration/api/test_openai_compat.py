@@ -73,7 +73,9 @@ def test_a_follow_up_uses_the_earlier_messages(chat):
 
 def test_an_uncovered_question_abstains_through_chat(chat):
     chunks = list(
-        chat.chat.completions.create(model="silkqa", messages=[{"role": "user", "content": "火星基地的建设预算是多少？"}], stream=True)
+        chat.chat.completions.create(
+            model="silkqa", messages=[{"role": "user", "content": "火星基地的建设预算是多少？"}], stream=True
+        )
     )
     final = chunks[-1].model_extra
     assert final["silkqa"]["abstained"] is True and final["citations"] == []

@@ -95,7 +95,9 @@ def test_the_images_commands_index_then_serve_outside_docker(tmp_path):
 
     build_env = mapped(environment(build, {"PATH": os.environ["PATH"]}))
     (index_run,) = [args for keyword, args in build if keyword == "RUN" and args.startswith("silkqa ")]
-    done = subprocess.run(shlex.split(index_run), env=server_env(build_env), cwd=ROOT, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        shlex.split(index_run), env=server_env(build_env), cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     store = IndexStore(build_env["SILKQA_INDEX_DIR"])
     built = store.current_build()
@@ -108,7 +110,9 @@ def test_the_images_commands_index_then_serve_outside_docker(tmp_path):
     try:
         ready = httpx.get(server.url + "/readyz").json()
         assert ready["status"] == "ready"
-        answer = httpx.post(server.url + "/v1/ask", json={"question": "指导意见在人才队伍建设方面有哪些要求？"}, timeout=60).json()
+        answer = httpx.post(
+            server.url + "/v1/ask", json={"question": "指导意见在人才队伍建设方面有哪些要求？"}, timeout=60
+        ).json()
         assert answer["citations"][0]["doc_id"] == "guiding-opinion-2017"
         assert store.current_build() == built  # served the index built "at build time", not a rebuild
 

@@ -48,10 +48,18 @@ def test_sigkill_midway_through_an_ingest_leaves_the_previous_index_live(runtime
     path = tmp_path / "big.txt"
     # To be killed while writing, it need not embed much: a bundled text under a new id embeds nothing.
     path.write_text(big_document(300) if moment == "embedding" else read_corpus("opinion-2022"), encoding="utf-8")
-    env = {**os.environ, "SILKQA_INDEX_DIR": str(runtime_copy.settings.index_dir), "SILKQA_CORPUS_DIR": str(runtime_copy.settings.corpus_dir)}
+    env = {
+        **os.environ,
+        "SILKQA_INDEX_DIR": str(runtime_copy.settings.index_dir),
+        "SILKQA_CORPUS_DIR": str(runtime_copy.settings.corpus_dir),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "silkqa.service.cli", "add", str(path), "--doc-id", "big"],
-        cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
     )
     try:
         _kill_while(proc, moment, store.builds)
@@ -63,7 +71,10 @@ def test_sigkill_midway_through_an_ingest_leaves_the_previous_index_live(runtime
 
     assert store.read_manifest().build_id == before.build_id
     reopened = Runtime.open(runtime_copy.settings, embedder)
-    assert reopened.library.current().index.manifest.build_id == before.build_id and "big" not in reopened.library.current().index.documents
+    assert (
+        reopened.library.current().index.manifest.build_id == before.build_id
+        and "big" not in reopened.library.current().index.documents
+    )
     answer = ask(reopened, "指导意见在人才队伍建设方面有哪些要求？", 3)
     assert not answer.abstained
     for c in answer.citations:

@@ -65,7 +65,10 @@ def test_an_installed_wheel_serves_and_answers_outside_the_checkout(wheel, tmp_p
     outside.mkdir()
     where = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import silkqa.service.cli as m; print(m.__file__)"],
-        cwd=outside, capture_output=True, text=True, check=True,
+        cwd=outside,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert str(ROOT) not in where and str(fresh_site) in where
 

@@ -64,7 +64,10 @@ def test_the_topic_can_come_from_the_cited_title_of_the_previous_answer():
         user("绿色丝绸之路取得了哪些进展？"),
         Turn("assistant", "根据《绿色丝绸之路建设进展报告（2013—2023年11月）》“一、总体进展”部分：……[1]"),
     ]
-    assert rewrite_by_rules("它是哪年发布的？", history).standalone == "《绿色丝绸之路建设进展报告（2013—2023年11月）》是哪年发布的？"
+    assert (
+        rewrite_by_rules("它是哪年发布的？", history).standalone
+        == "《绿色丝绸之路建设进展报告（2013—2023年11月）》是哪年发布的？"
+    )
 
 
 @pytest.mark.parametrize(

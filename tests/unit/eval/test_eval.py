@@ -65,14 +65,34 @@ def test_a_passage_holding_half_a_straddling_quote_supports_it(snapshot):
 
 
 def _result(**kw) -> QuestionResult:
-    base = dict(id="q", lang="zh", kind="factoid", answerable=True, abstained=False, relevant_ranks=(), gold_count=1,
-                new_gold_at_rank=(), citations=0, supporting_citations=0, exact_citations=0, key_facts_ok=False, timings_ms={})
+    base = dict(
+        id="q",
+        lang="zh",
+        kind="factoid",
+        answerable=True,
+        abstained=False,
+        relevant_ranks=(),
+        gold_count=1,
+        new_gold_at_rank=(),
+        citations=0,
+        supporting_citations=0,
+        exact_citations=0,
+        key_facts_ok=False,
+        timings_ms={},
+    )
     return QuestionResult(**{**base, **kw})
 
 
 def test_metrics_on_hand_made_results():
     results = [
-        _result(relevant_ranks=(1, 3), new_gold_at_rank=(1,), citations=2, supporting_citations=2, exact_citations=2, key_facts_ok=True),
+        _result(
+            relevant_ranks=(1, 3),
+            new_gold_at_rank=(1,),
+            citations=2,
+            supporting_citations=2,
+            exact_citations=2,
+            key_facts_ok=True,
+        ),
         _result(relevant_ranks=(4,), gold_count=2, new_gold_at_rank=(4,), citations=1, supporting_citations=0, exact_citations=1),
         _result(abstained=True),
         _result(answerable=False, abstained=True, gold_count=0),

@@ -43,7 +43,9 @@ def test_sidebar_injected_mid_sentence_is_removed_and_sentence_rejoined():
     raw = read_corpus("opinion-2022")
     assert "排行榜" in raw and "可再生能源发\n" in raw
     text = clean(raw).text
-    assert "重点围绕高效低成本可再生能源发电、先进核电、智能电网、氢能、储能、二氧化碳捕集利用与封存等开展联合研究及交流培训" in text
+    assert (
+        "重点围绕高效低成本可再生能源发电、先进核电、智能电网、氢能、储能、二氧化碳捕集利用与封存等开展联合研究及交流培训" in text
+    )
     for sidebar_line in ("排行榜", "相关解读", "发改价格〔2023〕526号", "一图读懂", "2023-05-15"):
         assert sidebar_line not in text
 

@@ -18,30 +18,72 @@ from tests.support.runtimes import ask
 
 CHUNKING = Settings().index_options().chunking  # the defaults, from the one place they are set
 
-SIDEBAR_SENTENCE = "重点围绕高效低成本可再生能源发电、先进核电、智能电网、氢能、储能、二氧化碳捕集利用与封存等开展联合研究及交流培训"
+SIDEBAR_SENTENCE = (
+    "重点围绕高效低成本可再生能源发电、先进核电、智能电网、氢能、储能、二氧化碳捕集利用与封存等开展联合研究及交流培训"
+)
 
 DEFECTS = [
     # (defect, document, rule, check on the cleaned text)
-    ("PDF line wraps every ~26 characters", "guiding-opinion-2017", cleaning.join_line_wraps,
-     lambda t: "构建绿色“一带一路”智力支撑体系，建设“绿色丝绸之路”新型智库；创新、完善人才培养机制" in t),
-    ("site navigation at the top of the page", "opinion-2022", cleaning.drop_web_boilerplate,
-     lambda t: "[首页](#)" not in t and "[政务公开](#)" not in t),
-    ("footer at the end of the page", "opinion-2022", cleaning.drop_web_boilerplate,
-     lambda t: "网站标识码" not in t and "版权所有" not in t and "[微信](#)" not in t),
-    ("sidebar injected in a sentence of section （五）", "opinion-2022", cleaning.drop_injected_sidebar,
-     lambda t: SIDEBAR_SENTENCE in t and "排行榜" not in t and "相关解读" not in t),
-    ("table of contents with dot leaders and page numbers", "eco-cooperation-plan-2017", cleaning.drop_table_of_contents,
-     lambda t: "....." not in t and t.count("一、重要意义") == 1),
-    ("（下转 41 页） jump marker inside a sentence", "strategy-framework-paper", cleaning.drop_jump_markers,
-     lambda t: "下转" not in t and "互通共享，以及有效利用，为有关管理部门决策" in t),
-    ("unusual Unicode spaces in headings", "strategy-framework-paper", cleaning.normalize_characters,
-     lambda t: "3.3.1  建立“一带一路”沿线国生态环境状况图谱" in t and "\u2002" not in t),
-    ("English abstract wrapped between Latin words", "strategy-framework-paper", cleaning.join_line_wraps,
-     lambda t: "fundamental requirements in furthering economic cooperation" in t),
-    ("page numbers as lone lines inside a sentence", "progress-report-2023", cleaning.drop_page_numbers,
-     lambda t: "中国政府发布《对外投资合作绿色发展工作指引》，提出建设绿色基础设施" in t),
-    ("headings printed twice", "progress-report-2023", cleaning.dedupe_doubled_headings,
-     lambda t: "1. 深化绿色发展政策沟通\n" in t and "深化绿色发展政策沟通1." not in t),
+    (
+        "PDF line wraps every ~26 characters",
+        "guiding-opinion-2017",
+        cleaning.join_line_wraps,
+        lambda t: "构建绿色“一带一路”智力支撑体系，建设“绿色丝绸之路”新型智库；创新、完善人才培养机制" in t,
+    ),
+    (
+        "site navigation at the top of the page",
+        "opinion-2022",
+        cleaning.drop_web_boilerplate,
+        lambda t: "[首页](#)" not in t and "[政务公开](#)" not in t,
+    ),
+    (
+        "footer at the end of the page",
+        "opinion-2022",
+        cleaning.drop_web_boilerplate,
+        lambda t: "网站标识码" not in t and "版权所有" not in t and "[微信](#)" not in t,
+    ),
+    (
+        "sidebar injected in a sentence of section （五）",
+        "opinion-2022",
+        cleaning.drop_injected_sidebar,
+        lambda t: SIDEBAR_SENTENCE in t and "排行榜" not in t and "相关解读" not in t,
+    ),
+    (
+        "table of contents with dot leaders and page numbers",
+        "eco-cooperation-plan-2017",
+        cleaning.drop_table_of_contents,
+        lambda t: "....." not in t and t.count("一、重要意义") == 1,
+    ),
+    (
+        "（下转 41 页） jump marker inside a sentence",
+        "strategy-framework-paper",
+        cleaning.drop_jump_markers,
+        lambda t: "下转" not in t and "互通共享，以及有效利用，为有关管理部门决策" in t,
+    ),
+    (
+        "unusual Unicode spaces in headings",
+        "strategy-framework-paper",
+        cleaning.normalize_characters,
+        lambda t: "3.3.1  建立“一带一路”沿线国生态环境状况图谱" in t and "\u2002" not in t,
+    ),
+    (
+        "English abstract wrapped between Latin words",
+        "strategy-framework-paper",
+        cleaning.join_line_wraps,
+        lambda t: "fundamental requirements in furthering economic cooperation" in t,
+    ),
+    (
+        "page numbers as lone lines inside a sentence",
+        "progress-report-2023",
+        cleaning.drop_page_numbers,
+        lambda t: "中国政府发布《对外投资合作绿色发展工作指引》，提出建设绿色基础设施" in t,
+    ),
+    (
+        "headings printed twice",
+        "progress-report-2023",
+        cleaning.dedupe_doubled_headings,
+        lambda t: "1. 深化绿色发展政策沟通\n" in t and "深化绿色发展政策沟通1." not in t,
+    ),
 ]
 
 

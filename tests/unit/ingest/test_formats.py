@@ -120,7 +120,12 @@ def test_text_encodings():
         (b"%PDF-1.7\nthis is not really a pdf", "broken.pdf", formats.UndecodableDocument, "not a readable PDF"),
         (b"plain words, not a zip", "letter.docx", formats.UndecodableDocument, "not a readable .docx"),
         (b"   \n ", "empty.txt", formats.UndecodableDocument, "empty"),
-        (b"<html><body><nav><a href='/'>home</a></nav></body></html>", "page.html", formats.UndecodableDocument, "no (main )?text"),
+        (
+            b"<html><body><nav><a href='/'>home</a></nav></body></html>",
+            "page.html",
+            formats.UndecodableDocument,
+            "no (main )?text",
+        ),
     ],
 )
 def test_bad_files_get_a_clear_error(data, filename, error, message):

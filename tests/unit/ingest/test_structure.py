@@ -65,7 +65,8 @@ def test_table_rows_carry_the_category_of_their_group():
 
 
 @pytest.mark.parametrize(
-    "doc_id", ["guiding-opinion-2017", "opinion-2022", "eco-cooperation-plan-2017", "strategy-framework-paper", "progress-report-2023"]
+    "doc_id",
+    ["guiding-opinion-2017", "opinion-2022", "eco-cooperation-plan-2017", "strategy-framework-paper", "progress-report-2023"],
 )
 def test_chunks_are_exact_spans_within_budget_and_one_section(doc_id):
     text = clean(read_corpus(doc_id)).text

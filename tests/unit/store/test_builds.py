@@ -26,7 +26,12 @@ def test_index_built_with_other_settings_is_stale(snapshot, runtime, settings, e
     other = replace(settings.index_options(), bm25_include_titles=False)
     reasons = staleness(snapshot.index.manifest, embedder.identity, other, snapshot.index.manifest.corpus_fingerprint)
     assert reasons and "options" in reasons[0]
-    assert staleness(snapshot.index.manifest, embedder.identity, settings.index_options(), snapshot.index.manifest.corpus_fingerprint) == []
+    assert (
+        staleness(
+            snapshot.index.manifest, embedder.identity, settings.index_options(), snapshot.index.manifest.corpus_fingerprint
+        )
+        == []
+    )
 
 
 def test_stale_index_is_refused_when_rebuilding_is_off(snapshot, runtime, settings, embedder, tmp_path):

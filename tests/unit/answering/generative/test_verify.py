@@ -45,7 +45,9 @@ def test_verifier_checks_citations_names_and_terms(snapshot):
 
 def test_an_english_sentence_over_chinese_text_is_checked_for_numbers(snapshot):
     mozura = passage(snapshot, "progress-report-2023", "1.1亿度")
-    assert check_sentence("The project supplies 1.1 (亿度) of clean power a year, about 5% of Montenegro's. [1]", [mozura], 0.6).supported
+    assert check_sentence(
+        "The project supplies 1.1 (亿度) of clean power a year, about 5% of Montenegro's. [1]", [mozura], 0.6
+    ).supported
     verdict = check_sentence("The project supplies 2.2 亿度 of clean power a year. [1]", [mozura], 0.6)
     assert not verdict.supported and "terms" not in verdict.checks
 
