@@ -141,12 +141,13 @@ def main() -> int:
         rows.append(("restart: load the live build", f"{seconds:.2f} s", f"{len(reopened.current().documents())} documents"))
 
     print(
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores ({platform.python_implementation()} {platform.python_version()}); "
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores "
+        f"({platform.python_implementation()} {platform.python_version()}); "
         f"load average at the end {os.getloadavg()[0]:.1f}.\n"
     )
     print("| step | wall time | CPU time | what |")
     print("| --- | --- | --- | --- |")
-    for (step, seconds, what), cpu in zip(rows, CPU):
+    for (step, seconds, what), cpu in zip(rows, CPU, strict=True):
         print(f"| {step} | {seconds} | {cpu:.1f} s | {what} |")
     return 0
 

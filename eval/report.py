@@ -4,8 +4,9 @@ JSON for machines, Markdown for people, a PNG chart comparing runs."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from silkqa.eval.metrics import METRICS, QuestionResult, bootstrap_ci, percentile
@@ -21,10 +22,11 @@ HEADLINE = (
     "abstention_recall",
     "false_abstention",
 )
+METRIC_NAMES = tuple(METRICS)
 SPLIT_METRICS = ("recall@1", "recall@5", "citation_precision", "citation_recall", "key_fact_accuracy", "false_abstention")
 
 
-def _metric_block(results: list[QuestionResult], names=METRICS.keys(), with_ci: bool = True) -> dict:
+def _metric_block(results: list[QuestionResult], names: Iterable[str] = METRIC_NAMES, with_ci: bool = True) -> dict:
     block = {}
     for name in names:
         value = METRICS[name](results)
@@ -60,7 +62,7 @@ def build_report(output: RunOutput, set_path: str, label: str) -> dict:
         "label": label,
         "set": set_path,
         "target": output.target,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "config": output.config,
         "n": len(results),
         "answerable": sum(r.answerable for r in results),
@@ -104,7 +106,8 @@ def _failures(report: dict) -> list[str]:
         if not reasons:
             continue
         lines.append(
-            f"- **{q['id']}** ({q['lang']}, {q['kind']}): {q['question']} — {', '.join(reasons)}; confidence {q['confidence']:.3f}"
+            f"- **{q['id']}** ({q['lang']}, {q['kind']}): {q['question']} — {', '.join(reasons)}; "
+            f"confidence {q['confidence']:.3f}"
         )
         for e in q["expected"][:2]:
             lines.append(f"  - expected: {e}")
@@ -120,7 +123,8 @@ def markdown(report: dict) -> str:
     out = [
         f"# Eval report: {report['label']}",
         "",
-        f"Set `{report['set']}` ({report['n']} questions, {report['answerable']} answerable) against `{report['target']}`, {report['created']}. Values with 95% bootstrap intervals.",
+        f"Set `{report['set']}` ({report['n']} questions, {report['answerable']} answerable) "
+        f"against `{report['target']}`, {report['created']}. Values with 95% bootstrap intervals.",
         "",
         "| metric | all | Chinese (zh) |",
         "| --- | --- | --- |",
@@ -163,8 +167,8 @@ def chart(reports: list[dict], path: Path, metrics: tuple[str, ...] = HEADLINE) 
     fig, ax = plt.subplots(figsize=(max(8, 1.4 * len(metrics)) + (4 if many else 0), 4.5))
     for i, report in enumerate(reports):
         values = [report["metrics"][n]["value"] or 0 for n in metrics]
-        lows = [v - (report["metrics"][n]["ci95"] or [v, v])[0] for n, v in zip(metrics, values)]
-        highs = [(report["metrics"][n]["ci95"] or [v, v])[1] - v for n, v in zip(metrics, values)]
+        lows = [v - (report["metrics"][n]["ci95"] or [v, v])[0] for n, v in zip(metrics, values, strict=True)]
+        highs = [(report["metrics"][n]["ci95"] or [v, v])[1] - v for n, v in zip(metrics, values, strict=True)]
         ax.bar(x + i * width, values, width, yerr=[lows, highs], capsize=2, label=report["label"])
     ax.set_xticks(x + width * (len(reports) - 1) / 2, metrics, rotation=20, ha="right")
     ax.set_ylim(0, 1.05)

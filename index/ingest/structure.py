@@ -92,7 +92,7 @@ def parse_blocks(text: str) -> list[Block]:
     table_header: list[str] | None = None
     previous_row: list[str] = []
     caption = ""
-    for idx, ((start, end), heading) in enumerate(zip(paragraphs, found)):
+    for idx, ((start, end), heading) in enumerate(zip(paragraphs, found, strict=True)):
         line = text[start:end]
         if heading is not None:
             next_heading = next((h for h in found[idx + 1 :] if h is not None), None)
@@ -154,7 +154,8 @@ def _table_block(text: str, start: int, end: int, header: list[str] | None, prev
     if header is None:
         return BlockKind.TABLE_HEADER, ""
     filled = _filled_cells(cells, previous_row)
-    context = "；".join(f"{name}：{value}" for name, value in zip(header, filled) if value)
+    # A short row has fewer cells than the header.
+    context = "；".join(f"{name}：{value}" for name, value in zip(header, filled, strict=False) if value)
     return BlockKind.TABLE_ROW, context
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 
@@ -64,7 +64,7 @@ class OffsetMap:
             breaks = np.flatnonzero(np.diff(origin) != 1) + 1
             starts = np.concatenate(([0], breaks))
             ends = np.concatenate((breaks, [len(origin)]))
-            runs = [(int(s), int(origin[s]), int(e - s)) for s, e in zip(starts, ends)]
+            runs = [(int(s), int(origin[s]), int(e - s)) for s, e in zip(starts, ends, strict=True)]
         return cls(runs=tuple(runs), clean_length=len(origin))
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
@@ -107,7 +107,7 @@ class Extracted:
     title: str | None = None  # from the file's own metadata (<title>, PDF /Title, docx core title)
 
 
-class HeadingKind(str, Enum):
+class HeadingKind(StrEnum):
     PART = "part"  # 一、  前言  附件  引言  摘要  Abstract
     ITEM = "item"  # （一）
     POINT = "point"  # 1.
@@ -125,7 +125,7 @@ class Heading:
     number: str = ""  # "3.3.1" for NUMBERED, "三" for PART/ITEM, etc.
 
 
-class BlockKind(str, Enum):
+class BlockKind(StrEnum):
     HEADING = "heading"  # a heading line with nothing else on it
     BODY = "body"  # a paragraph (possibly opening with an inline heading)
     TABLE_HEADER = "table_header"

@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import faiss
 import numpy as np
@@ -126,7 +126,7 @@ def build_index(
     """Index ``sources``. Units whose exact text ``reuse`` (an earlier build with
     the same model) already embedded take its vectors instead of being embedded
     again, so an update costs only its new or changed text."""
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     documents: dict[str, IndexedDocument] = {}
     chunks: list[Chunk] = []
     for source in sources:
@@ -150,7 +150,7 @@ def build_index(
         unit_count=len(units),
         built_at=started.isoformat(timespec="seconds"),
         code_version=code_version(),
-        build_seconds=round((datetime.now(timezone.utc) - started).total_seconds(), 2),
+        build_seconds=round((datetime.now(UTC) - started).total_seconds(), 2),
         # Names sort by time: garbage collection keeps the newest builds.
         build_id=f"{started.strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}",
         library_edited=library_edited,
@@ -183,7 +183,7 @@ class VectorCache:
             out[~fresh] = self._vectors[known[~fresh]]
         if fresh.any():
             log.info("embedding %d new units (%d reused)", int(fresh.sum()), int((~fresh).sum()))
-            out[fresh] = embedder.encode([t for t, new in zip(texts, fresh) if new])
+            out[fresh] = embedder.encode([t for t, new in zip(texts, fresh, strict=True) if new])
         return out, fresh
 
 

@@ -24,7 +24,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import faiss
@@ -97,7 +97,7 @@ class IndexStore:
         if not build_id or (self.builds / build_id).exists():
             # The same build published twice into one store gets a name of its own,
             # and its written manifest says so (readers compare it with CURRENT).
-            build_id = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
+            build_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
             built = dataclasses.replace(built, manifest=dataclasses.replace(built.manifest, build_id=build_id))
         staging = self.builds / f".tmp-{build_id}"
         staging.mkdir()

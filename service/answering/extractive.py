@@ -98,7 +98,7 @@ class AnswerComposer:
         if not spans:
             return []
         flat_units = np.array([u for *_, units in spans for u in units])
-        sims = dict(zip(flat_units.tolist(), self.retriever.unit_similarities(query, flat_units).tolist()))
+        sims = dict(zip(flat_units.tolist(), self.retriever.unit_similarities(query, flat_units).tolist(), strict=True))
         wants_number = asks_figure(query.text)
         asked = asked_quantities(query.text)
         lexical_index = self.index.lexical

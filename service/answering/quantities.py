@@ -9,12 +9,12 @@ not cover."""
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 
 _NUM = r"\d[\d.,，]*\s*"
 
 
-class Quantity(str, Enum):
+class Quantity(StrEnum):
     MONEY = "money"
     POWER = "power"
     LENGTH = "length"
@@ -46,7 +46,8 @@ _STATES: dict[Quantity, re.Pattern] = {
 
 # Any question whose answer is a number or a date, whatever its unit.
 _FIGURE = re.compile(
-    r"多少|几[个项次家年名座条]|数量|规模|比例|占比|百分之|哪一?年|何时|什么时候|哪天|日期|how (many|much)|percent|when|what year|date",
+    r"多少|几[个项次家年名座条]|数量|规模|比例|占比|百分之|哪一?年|何时|什么时候|哪天|日期"
+    r"|how (many|much)|percent|when|what year|date",
     re.I,
 )
 
