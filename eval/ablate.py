@@ -12,13 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from silkqa.eval import report as reports
-from silkqa.eval.dataset import load_eval_set
+from silkqa.eval.dataset import EvalItem, load_eval_set
 from silkqa.eval.runner import InProcessTarget, run
 from silkqa.index.store.embedding import Embedder
 from silkqa.service.answering.pipeline import AnswerPipeline
@@ -68,8 +70,8 @@ class RankFusionRetriever(Retriever):
 @dataclass
 class Config:
     label: str
-    settings: dict = field(default_factory=dict)
-    retriever: type[Retriever] | None = None  # a variant that exists only in this study
+    settings: dict[str, Any] = field(default_factory=dict)
+    retriever: Callable[[Retriever], Retriever] | None = None  # a variant that exists only in this study
 
 
 CONFIGS = [
@@ -104,7 +106,7 @@ CONFIGS = [
 ]
 
 
-def run_config(config: Config, items, set_path: str, embedder: Embedder, work: Path) -> dict:
+def run_config(config: Config, items: list[EvalItem], set_path: str, embedder: Embedder, work: Path) -> dict[str, Any]:
     index_keys = ("bm25_bigrams", "bm25_bilingual", "bm25_include_titles", "embed_section_path", "chunk_max_tokens")
     index_part = json.dumps({k: v for k, v in config.settings.items() if k in index_keys}, sort_keys=True)
     settings = Settings(index_dir=work / str(abs(hash(index_part))), **config.settings)
@@ -127,7 +129,7 @@ class Fixed:
         return self.snapshot
 
 
-def table(rows: list[dict]) -> str:
+def table(rows: list[dict[str, Any]]) -> str:
     cols = (
         "recall@1",
         "recall@5",

@@ -97,7 +97,7 @@ class GoldLocator:
 
     def locate(self, quote: str) -> list[Span]:
         needle = normalize(quote)
-        spans = []
+        spans: list[Span] = []
         if not needle:
             return spans
         for doc_id, (norm, offsets) in self._docs.items():

@@ -37,14 +37,14 @@ def _mean(values: list[float]) -> float | None:
 
 
 def recall_at(k: int) -> Metric:
-    def metric(results):
+    def metric(results: Sequence[QuestionResult]) -> float | None:
         return _mean([1.0 if any(r <= k for r in q.relevant_ranks) else 0.0 for q in results if q.answerable])
 
     metric.__name__ = f"recall@{k}"
     return metric
 
 
-def mrr_at_10(results) -> float | None:
+def mrr_at_10(results: Sequence[QuestionResult]) -> float | None:
     return _mean(
         [
             1.0 / min(q.relevant_ranks) if q.relevant_ranks and min(q.relevant_ranks) <= 10 else 0.0
@@ -54,7 +54,7 @@ def mrr_at_10(results) -> float | None:
     )
 
 
-def ndcg_at_10(results) -> float | None:
+def ndcg_at_10(results: Sequence[QuestionResult]) -> float | None:
     """Binary gain for each passage that covers a gold quote not covered above it."""
     scores = []
     for q in results:
@@ -66,35 +66,35 @@ def ndcg_at_10(results) -> float | None:
     return _mean(scores)
 
 
-def citation_precision(results) -> float | None:
+def citation_precision(results: Sequence[QuestionResult]) -> float | None:
     cited = [q for q in results if q.answerable and q.citations]
     total = sum(q.citations for q in cited)
     return sum(q.supporting_citations for q in cited) / total if total else None
 
 
-def citation_recall(results) -> float | None:
+def citation_recall(results: Sequence[QuestionResult]) -> float | None:
     return _mean([1.0 if q.supporting_citations else 0.0 for q in results if q.answerable])
 
 
-def citation_integrity(results) -> float | None:
+def citation_integrity(results: Sequence[QuestionResult]) -> float | None:
     total = sum(q.citations for q in results)
     return sum(q.exact_citations for q in results) / total if total else None
 
 
-def key_fact_accuracy(results) -> float | None:
+def key_fact_accuracy(results: Sequence[QuestionResult]) -> float | None:
     return _mean([1.0 if q.key_facts_ok else 0.0 for q in results if q.answerable])
 
 
-def abstention_precision(results) -> float | None:
+def abstention_precision(results: Sequence[QuestionResult]) -> float | None:
     abstained = [q for q in results if q.abstained]
     return _mean([0.0 if q.answerable else 1.0 for q in abstained])
 
 
-def abstention_recall(results) -> float | None:
+def abstention_recall(results: Sequence[QuestionResult]) -> float | None:
     return _mean([1.0 if q.abstained else 0.0 for q in results if not q.answerable])
 
 
-def false_abstention(results) -> float | None:
+def false_abstention(results: Sequence[QuestionResult]) -> float | None:
     return _mean([1.0 if q.abstained else 0.0 for q in results if q.answerable])
 
 

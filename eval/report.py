@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from silkqa.eval.metrics import METRICS, QuestionResult, bootstrap_ci, percentile
 from silkqa.eval.runner import RunOutput
@@ -26,7 +27,7 @@ METRIC_NAMES = tuple(METRICS)
 SPLIT_METRICS = ("recall@1", "recall@5", "citation_precision", "citation_recall", "key_fact_accuracy", "false_abstention")
 
 
-def _metric_block(results: list[QuestionResult], names: Iterable[str] = METRIC_NAMES, with_ci: bool = True) -> dict:
+def _metric_block(results: list[QuestionResult], names: Iterable[str] = METRIC_NAMES, with_ci: bool = True) -> dict[str, Any]:
     block = {}
     for name in names:
         value = METRICS[name](results)
@@ -38,18 +39,15 @@ def _metric_block(results: list[QuestionResult], names: Iterable[str] = METRIC_N
     return block
 
 
-def _latency(results: list[QuestionResult]) -> dict:
+def _latency(results: list[QuestionResult]) -> dict[str, Any]:
     stages = sorted({k for r in results for k in r.timings_ms})
     return {
-        s: {
-            "p50": round(percentile([r.timings_ms[s] for r in results if s in r.timings_ms], 50), 2),
-            "p95": round(percentile([r.timings_ms[s] for r in results if s in r.timings_ms], 95), 2),
-        }
+        s: {f"p{q}": round(percentile([r.timings_ms[s] for r in results if s in r.timings_ms], q) or 0.0, 2) for q in (50, 95)}
         for s in stages
     }
 
 
-def build_report(output: RunOutput, set_path: str, label: str) -> dict:
+def build_report(output: RunOutput, set_path: str, label: str) -> dict[str, Any]:
     results = output.results
     splits = {}
     for key in ("lang", "kind"):
@@ -84,14 +82,14 @@ def build_report(output: RunOutput, set_path: str, label: str) -> dict:
     }
 
 
-def fmt(cell: dict | None) -> str:
+def fmt(cell: dict[str, Any] | None) -> str:
     if not cell or cell["value"] is None:
         return "–"
     ci = cell.get("ci95")
     return f"{cell['value']:.3f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
 
 
-def _failures(report: dict) -> list[str]:
+def _failures(report: dict[str, Any]) -> list[str]:
     lines = []
     for q in report["questions"]:
         reasons = []
@@ -118,7 +116,7 @@ def _failures(report: dict) -> list[str]:
     return lines
 
 
-def markdown(report: dict) -> str:
+def markdown(report: dict[str, Any]) -> str:
     m = report["metrics"]
     out = [
         f"# Eval report: {report['label']}",
@@ -149,12 +147,12 @@ def markdown(report: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def summary(report: dict) -> str:
+def summary(report: dict[str, Any]) -> str:
     m = report["metrics"]
     return "  ".join(f"{name}={m[name]['value']:.3f}" for name in HEADLINE if m[name]["value"] is not None)
 
 
-def chart(reports: list[dict], path: Path, metrics: tuple[str, ...] = HEADLINE) -> None:
+def chart(reports: list[dict[str, Any]], path: Path, metrics: tuple[str, ...] = HEADLINE) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -183,7 +181,7 @@ def chart(reports: list[dict], path: Path, metrics: tuple[str, ...] = HEADLINE) 
     plt.close(fig)
 
 
-def compare(a: dict, b: dict) -> str:
+def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
     """Side-by-side headline metrics of two reports, with the change."""
     rows = [f"| metric | {a['label']} | {b['label']} | change |", "| --- | --- | --- | --- |"]
     for name in METRICS:
@@ -193,7 +191,7 @@ def compare(a: dict, b: dict) -> str:
     return "\n".join(rows)
 
 
-def write(report: dict, directory: Path) -> dict[str, Path]:
+def write(report: dict[str, Any], directory: Path) -> dict[str, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     paths = {"json": directory / "report.json", "markdown": directory / "report.md", "png": directory / "report.png"}
     paths["json"].write_text(json.dumps(report, ensure_ascii=False, indent=1))

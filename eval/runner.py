@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from silkqa.eval.dataset import EvalItem, GoldLocator, Span, normalize, supports
 from silkqa.eval.metrics import QuestionResult
@@ -71,7 +71,7 @@ class Observation:
         )
 
     @classmethod
-    def of_response(cls, body: dict) -> Observation:
+    def of_response(cls, body: dict[str, Any]) -> Observation:
         return cls(
             answer=body["answer"],
             abstained=bool(body["abstained"]),
@@ -89,13 +89,13 @@ class Target(Protocol):
 
     def documents(self) -> dict[str, str]: ...
 
-    def config(self) -> dict: ...
+    def config(self) -> dict[str, Any]: ...
 
 
 class InProcessTarget:
     """The question path called directly: the same ``AnswerPipeline`` the API serves."""
 
-    def __init__(self, pipeline: AnswerPipeline, config: dict, name: str = "in-process"):
+    def __init__(self, pipeline: AnswerPipeline, config: dict[str, Any], name: str = "in-process"):
         self.pipeline = pipeline
         self._config = config
         self.name = name
@@ -114,7 +114,7 @@ class InProcessTarget:
     def documents(self) -> dict[str, str]:
         return {d.meta.doc_id: d.text for d in self.pipeline.library.current().documents()}
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return self._config
 
 
@@ -129,12 +129,13 @@ class HttpTarget:
             self._headers["authorization"] = f"Bearer {api_key}"
         self._timeout = timeout
 
-    def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.base + path, data=data, headers=self._headers, method=method)
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:
-                return json.loads(response.read())
+                answer: dict[str, Any] = json.loads(response.read())
+                return answer
         except urllib.error.HTTPError as exc:
             raise RuntimeError(f"{method} {path} failed: {exc.code} {exc.read()[:300]!r}") from exc
 
@@ -145,7 +146,7 @@ class HttpTarget:
         listing = self._call("GET", "/v1/documents")["documents"]
         return {d["doc_id"]: self._call("GET", f"/v1/documents/{d['doc_id']}")["text"] for d in listing}
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return {"url": self.base, "health": self._call("GET", "/healthz")}
 
 
@@ -157,15 +158,15 @@ class QuestionRecord:
     question: str
     expected: list[str]
     answer: str
-    top_passages: list[dict]
-    citations: list[dict]
+    top_passages: list[dict[str, Any]]
+    citations: list[dict[str, Any]]
     confidence: float
 
 
 @dataclass
 class RunOutput:
     target: str
-    config: dict
+    config: dict[str, Any]
     records: list[QuestionRecord] = field(default_factory=list)
 
     @property
@@ -181,7 +182,9 @@ def evaluate_one(
     item: EvalItem, seen: Observation, documents: dict[str, str], locator: GoldLocator, wall_ms: float
 ) -> QuestionRecord:
     gold = [locator.locate(g.quote) for g in item.gold]
-    relevant_ranks, new_gold_at_rank, covered = [], [], set()
+    relevant_ranks: list[int] = []
+    new_gold_at_rank: list[int] = []
+    covered: set[int] = set()
     for rank, p in enumerate(seen.passages, start=1):
         hits = _passage_supports(gold, p.doc_id, p.start, p.end)
         if hits:

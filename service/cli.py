@@ -7,10 +7,15 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from silkqa.service.settings import Settings
+
+if TYPE_CHECKING:  # the commands import what they need when they run: `silkqa --help` stays fast
+    from silkqa.service.library.editor import LibraryEditor
+    from silkqa.service.library.types import UpdateResult
 
 
 def _settings() -> Settings:
@@ -64,7 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         log_config=None,  # keep the JSON logging configured above
         access_log=False,  # the app writes its own access log, with request ids
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # SIGTERM: drain in-flight requests first
+        timeout_graceful_shutdown=round(settings.shutdown_grace_seconds),  # SIGTERM: drain in-flight requests first
     )
     return 0
 
@@ -113,7 +118,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     from silkqa.eval import report as reports
     from silkqa.eval.dataset import load_eval_set, validate
-    from silkqa.eval.runner import HttpTarget, InProcessTarget, run
+    from silkqa.eval.runner import HttpTarget, InProcessTarget, Target, run
 
     if args.compare:
         a, b = (json.loads(Path(p).read_text()) for p in args.compare)
@@ -123,6 +128,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print("silkqa eval: give an evaluation set (JSONL) or --compare A.json B.json", file=sys.stderr)
         return 2
     items = load_eval_set(Path(args.set))
+    target: Target
     if args.url:
         target = HttpTarget(args.url, api_key=args.api_key)
     else:
@@ -140,7 +146,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _library_change(run) -> int:
+def _library_change(run: Callable[[LibraryEditor], UpdateResult]) -> int:
     """Open the library, run one update, print what it did."""
     from silkqa.index.ingest.types import DocumentError
     from silkqa.service.library.types import LibraryError
@@ -175,7 +181,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     if args.alias:
         metadata["aliases"] = args.alias
 
-    def run(editor):
+    def run(editor: LibraryEditor) -> UpdateResult:
         new = NewDocument(data=path.read_bytes(), filename=path.name, metadata=metadata, doc_id=args.doc_id)
         return editor.replace(args.doc_id, new) if args.replace else editor.add(new)
 
@@ -248,7 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     if args.command != "serve":
         logging.getLogger("silkqa").setLevel(logging.INFO)
-    return args.func(args)
+    code: int = args.func(args)
+    return code
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import numpy as np
 
 from silkqa.index.ingest import headings
 from silkqa.index.ingest.offsets import Edit, apply_edits
-from silkqa.index.ingest.types import CleanedText, OffsetMap
+from silkqa.index.ingest.types import CleanedText, Heading, HeadingKind, OffsetMap
 
 Rule = Callable[[str], list[Edit]]
 
@@ -188,7 +188,7 @@ def dedupe_heading(line: str) -> list[tuple[int, int]]:
         for m in _NUMBER_PREFIX.finditer(line)
         if line[m.start() : m.end()].strip()[:-1] == line[: first.end()].strip()[:-1]
     ]
-    in_prefix = set()
+    in_prefix: set[int] = set()
     for s, e in prefixes[1:]:
         in_prefix.update(range(s, e))
     core_positions = [i for i in range(first.end(), len(line)) if i not in in_prefix and not line[i].isspace()]
@@ -236,12 +236,12 @@ class _HeadingTracker:
     def __init__(self, wrap_width: float):
         self.wrap_width = wrap_width
         self.last_numbered: str | None = None
-        self.cache: dict[int, headings.Heading | None] = {}
+        self.cache: dict[int, Heading | None] = {}
 
-    def at(self, offset: int, line: str) -> headings.Heading | None:
+    def at(self, offset: int, line: str) -> Heading | None:
         if offset not in self.cache:
             found = headings.classify(line)
-            if found and found.kind is headings.HeadingKind.NUMBERED:
+            if found and found.kind is HeadingKind.NUMBERED:
                 if headings.follows(self.last_numbered, found.number):
                     self.last_numbered = found.number
                 else:
@@ -254,7 +254,7 @@ class _HeadingTracker:
         if not found or found.inline:
             return False
         short = len(line) < 0.8 * self.wrap_width
-        return short or found.kind in (headings.HeadingKind.NUMBERED, headings.HeadingKind.YEAR, headings.HeadingKind.BOX)
+        return short or found.kind in (HeadingKind.NUMBERED, HeadingKind.YEAR, HeadingKind.BOX)
 
 
 def join_line_wraps(text: str) -> list[Edit]:

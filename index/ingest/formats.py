@@ -12,7 +12,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
 from xml.etree import ElementTree
 
 from silkqa.index.ingest.types import Extracted, UndecodableDocument, UnsupportedFormat
@@ -102,7 +104,7 @@ def extract(data: bytes, filename: str | None = None, content_type: str | None =
     return extracted
 
 
-def _plain(fmt: str):
+def _plain(fmt: str) -> Callable[[bytes], Extracted]:
     return lambda data: Extracted(decode_text(data), fmt)
 
 
@@ -208,7 +210,7 @@ def _docx(data: bytes) -> Extracted:
     return Extracted("\n".join(lines), DOCX, title)
 
 
-def _docx_rows(table) -> list[str]:
+def _docx_rows(table: Any) -> list[str]:
     rows = []
     for row in table.rows:
         cells, seen = [], set()
@@ -222,4 +224,10 @@ def _docx_rows(table) -> list[str]:
     return rows
 
 
-_EXTRACTORS = {TEXT: _plain(TEXT), MARKDOWN: _plain(MARKDOWN), HTML: _html, PDF: _pdf, DOCX: _docx}
+_EXTRACTORS: dict[str, Callable[[bytes], Extracted]] = {
+    TEXT: _plain(TEXT),
+    MARKDOWN: _plain(MARKDOWN),
+    HTML: _html,
+    PDF: _pdf,
+    DOCX: _docx,
+}

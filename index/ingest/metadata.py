@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
+from typing import Any
 
 from silkqa.index.ingest.types import DocumentMeta, InvalidDocument
 from silkqa.index.language import HAN_RANGE
@@ -23,7 +24,7 @@ _ISSUER_TITLE = re.compile(r"^(\S{2,30}?(?:等部门|部|委|局|院|厅|办公�
 _LABELLED_ISSUER = re.compile(r"^(?:发布机构|发文机关|发布单位|来源)\s*[：:]\s*(\S.{1,40})$")
 
 
-def _date(match: re.Match) -> str:
+def _date(match: re.Match[str]) -> str:
     year, month, day = match.group(1), int(match.group(2)), match.group(3)
     return f"{year}-{month:02d}" + (f"-{int(day):02d}" if day else "")
 
@@ -55,7 +56,7 @@ def infer_metadata(cleaned: str) -> dict[str, str]:
 def document_meta(
     doc_id: str,
     cleaned: str,
-    given: dict,
+    given: dict[str, Any],
     file_title: str | None = None,
     filename: str | None = None,
     source_format: str | None = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from silkqa.index.ingest import headings
-from silkqa.index.ingest.types import Block, BlockKind, HeadingKind
+from silkqa.index.ingest.types import Block, BlockKind, Heading, HeadingKind
 
 PATH_SEPARATOR = " › "
 # How much of a long heading a section path shows.
@@ -56,7 +56,7 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _rank(heading: headings.Heading, stack: list[_Open], next_heading: headings.Heading | None) -> int:
+def _rank(heading: Heading, stack: list[_Open], next_heading: Heading | None) -> int:
     if heading.kind is HeadingKind.NUMBERED:
         return heading.number.count(".") + 1
     if heading.kind is HeadingKind.ITEM and any(o.kind is HeadingKind.BOX for o in stack):
@@ -75,7 +75,7 @@ def _rank(heading: headings.Heading, stack: list[_Open], next_heading: headings.
 def parse_blocks(text: str) -> list[Block]:
     """Split cleaned ``text`` into paragraph blocks with their section paths."""
     paragraphs = _paragraphs(text)
-    found: list[headings.Heading | None] = []
+    found: list[Heading | None] = []
     last_numbered: str | None = None
     for start, end in paragraphs:
         line = text[start:end]

@@ -7,6 +7,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 
@@ -25,11 +26,11 @@ class DocumentMeta:
     aliases: tuple[str, ...] = ()  # what users call it: "指导意见", "那篇论文"
     source_format: str | None = None  # how an uploaded document's text was obtained: text, markdown, html, pdf, docx
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> DocumentMeta:
+    def from_json(cls, data: dict[str, Any]) -> DocumentMeta:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         known["aliases"] = tuple(known.get("aliases") or ())
         return cls(**known)

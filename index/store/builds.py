@@ -22,10 +22,11 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -178,7 +179,7 @@ class IndexStore:
         return build
 
 
-def _write_json_lines(path: Path, rows) -> None:
+def _write_json_lines(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -224,7 +225,7 @@ def _write_build(directory: Path, built: BuiltIndex) -> None:
     (directory / "manifest.json").write_text(json.dumps(built.manifest.to_json(), ensure_ascii=False, indent=2))
 
 
-def _read_json_lines(path: Path) -> list[dict]:
+def _read_json_lines(path: Path) -> list[dict[str, Any]]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 

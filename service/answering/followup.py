@@ -154,13 +154,13 @@ def _resolve_references(question: str, topic: str, english: bool) -> str:
     if english:
         possessive = topic + ("’s" if topic.endswith("》") else "'s")
 
-        def english_sub(m: re.Match) -> str:
+        def english_sub(m: re.Match[str]) -> str:
             word = m.group(0)
             return possessive if word.lower() == "its" else topic
 
         return _EN_REFERENCE.sub(english_sub, question)
 
-    def chinese_sub(m: re.Match) -> str:
+    def chinese_sub(m: re.Match[str]) -> str:
         word = m.group(0)
         if word in ("它的", "它们的", "其"):
             return topic + "的"

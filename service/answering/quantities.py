@@ -23,7 +23,7 @@ class Quantity(StrEnum):
     ORGANISATIONS = "organisations"
 
 
-_ASKS: dict[Quantity, re.Pattern] = {
+_ASKS: dict[Quantity, re.Pattern[str]] = {
     Quantity.MONEY: re.compile(
         r"(多少|几)(亿|万)?(美元|元|人民币|钱)|投资(了)?多少|总投资|预算|金额|how much money|investment|cost", re.I
     ),
@@ -34,7 +34,7 @@ _ASKS: dict[Quantity, re.Pattern] = {
     Quantity.ORGANISATIONS: re.compile(r"多少(家|个成员|名成员)|how many members", re.I),
 }
 
-_STATES: dict[Quantity, re.Pattern] = {
+_STATES: dict[Quantity, re.Pattern[str]] = {
     Quantity.MONEY: re.compile(_NUM + r"(亿|万)?\s*(美元|元|人民币)"),
     Quantity.POWER: re.compile(_NUM + r"(兆瓦|千瓦|万千瓦|MW|GW|kW)", re.I),
     Quantity.LENGTH: re.compile(_NUM + r"(公里|千米|km)", re.I),

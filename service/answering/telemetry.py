@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from silkqa.service.answering.extractive import Answer
+    from silkqa.service.answering.types import Answer
 
 AnswerObserver = Callable[["Answer"], None]
 

@@ -4,15 +4,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from silkqa.service.answering.pipeline import AnswerPipeline
 from silkqa.service.answering.types import Mode, ModeUnavailable
 from silkqa.service.api.errors import ApiError
 from silkqa.service.settings import Settings
 
-_PROBLEM = {"model": dict, "content": {"application/problem+json": {}}, "description": "Problem document (RFC 9457)"}
+_PROBLEM: dict[str, Any] = {
+    "model": dict,
+    "content": {"application/problem+json": {}},
+    "description": "Problem document (RFC 9457)",
+}
 
 
-def problem_responses(*codes: int) -> dict[int | str, dict]:
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI ``responses`` entry for routes that answer these codes with problems."""
     return {code: _PROBLEM for code in codes}
 

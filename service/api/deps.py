@@ -13,7 +13,8 @@ from silkqa.service.settings import Settings
 
 
 async def runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
+    served: Runtime = request.app.state.runtime
+    return served
 
 
 RuntimeDep = Annotated[Runtime, Depends(runtime)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,9 +31,21 @@ class ApiError(Exception):
 
 
 def problem(
-    status: int, slug: str, title: str, detail: str, request: Request, headers: dict | None = None, **extra
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    request: Request,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
-    body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail, "instance": request.url.path}
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
     # Set by the observability middleware, so a client's report can be matched with the server's log line.
     request_id = getattr(request.state, "request_id", None)
     if request_id:
@@ -42,13 +56,20 @@ def problem(
 
 
 async def send_problem(
-    scope: Scope, receive: Receive, send: Send, status: int, slug: str, title: str, detail: str, headers: dict | None = None
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, Any] | None = None,
 ) -> None:
     """Answer with a problem document from ASGI middleware, before any route runs."""
     await problem(status, slug, title, detail, Request(scope), headers=headers)(scope, receive, send)
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict]:
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     out = []
     for err in exc.errors():
         loc = [str(part) for part in err.get("loc", ()) if part != "body"]
@@ -58,11 +79,11 @@ def _validation_errors(exc: RequestValidationError) -> list[dict]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError):
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return problem(exc.status, exc.slug, exc.title, exc.detail, request)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError):
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
         if any(e["type"] == "json_invalid" for e in errors):
             return problem(400, "malformed-json", "Malformed JSON", "The request body is not valid JSON.", request)
@@ -70,17 +91,17 @@ def install(app: FastAPI) -> None:
         return problem(422, "invalid-request", "Invalid request", detail, request, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException):
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}.get(exc.status_code, "HTTP error")
         return problem(exc.status_code, title.lower().replace(" ", "-"), title, str(exc.detail), request, exc.headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
         return problem(500, "internal-error", "Internal error", "The server failed to handle this request.", request)
 
     @app.exception_handler(OSError)
-    async def _storage(request: Request, exc: OSError):
+    async def _storage(request: Request, exc: OSError) -> JSONResponse:
         if exc.errno not in _STORAGE_FULL:
             return await _unexpected(request, exc)
         log.error("cannot write on %s: %s", request.url.path, exc)

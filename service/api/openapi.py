@@ -9,6 +9,7 @@ map of the API: which template a path belongs to, which methods it allows
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.routing import compile_path
@@ -38,14 +39,14 @@ BEARER = {
 }
 
 
-def _problem(description: str) -> dict:
+def _problem(description: str) -> dict[str, Any]:
     return {
         "description": description,
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
 
 
-def _document(schema: dict) -> None:
+def _document(schema: dict[str, Any]) -> None:
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     components.setdefault("securitySchemes", {})["bearer"] = BEARER
@@ -71,7 +72,7 @@ def _document(schema: dict) -> None:
                 responses.setdefault("507", _problem("The server cannot write its data (disk full); nothing was changed"))
 
 
-def _document_bounds(schema: dict, settings: Settings) -> None:
+def _document_bounds(schema: dict[str, Any], settings: Settings) -> None:
     """The configured limits and answer modes, so a client (or a fuzzer) knows what is accepted."""
     for component in schema.get("components", {}).get("schemas", {}).values():
         properties = component.get("properties", {})
@@ -90,22 +91,24 @@ def _document_bounds(schema: dict, settings: Settings) -> None:
 def install(app: FastAPI, settings: Settings) -> None:
     generate = app.openapi
 
-    def openapi() -> dict:
+    def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()  # FastAPI caches it in app.openapi_schema
             _document(schema)
             _document_bounds(schema, settings)
+            return schema
         return app.openapi_schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
 
 
-def _paths(app: FastAPI) -> list[tuple[re.Pattern, str, list[str]]]:
+def _paths(app: FastAPI) -> list[tuple[re.Pattern[str], str, list[str]]]:
     if getattr(app.state, "documented_paths", None) is None:
         app.state.documented_paths = [
             (compile_path(path)[0], path, [m.upper() for m in operations]) for path, operations in app.openapi()["paths"].items()
         ]
-    return app.state.documented_paths
+    paths: list[tuple[re.Pattern[str], str, list[str]]] = app.state.documented_paths
+    return paths
 
 
 def documented_path(app: FastAPI, path: str) -> tuple[str, list[str]] | None:

@@ -13,7 +13,7 @@ from silkqa.service.answering.types import Answer, Citation, VerificationReport
 from silkqa.service.retrieval.types import Hit
 
 
-def _whole(value):
+def _whole(value: object) -> object:
     # JSON has one number type: to a JSON Schema validator, and so to the
     # published schema, 5.0 is the integer 5. Strings stay refused (strict models).
     return int(value) if isinstance(value, float) and value.is_integer() else value

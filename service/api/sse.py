@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import asdict
+from typing import Any
 
 import anyio
 from fastapi.responses import StreamingResponse
@@ -26,16 +27,18 @@ log = logging.getLogger("silkqa.api")
 EVENT_STREAM = "text/event-stream"
 # The schema of each event (as OpenAPI tools read a text/event-stream schema): an event name and its JSON data.
 _SSE_EVENT = {"type": "object", "required": ["data"], "properties": {"event": {"type": "string"}, "data": {"type": "string"}}}
-EVENT_STREAM_RESPONSE = {200: {"content": {EVENT_STREAM: {"schema": _SSE_EVENT}}, "description": "The answer"}}
+EVENT_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {EVENT_STREAM: {"schema": _SSE_EVENT}}, "description": "The answer"}
+}
 
 
-def event(name: str | None, data: dict | str) -> str:
+def event(name: str | None, data: dict[str, Any] | str) -> str:
     """One SSE event; ``name`` None gives a bare ``data:`` line (the OpenAI chunk format)."""
     payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
     return (f"event: {name}\n" if name else "") + f"data: {payload}\n\n"
 
 
-def problem_of(exc: Exception, instance: str) -> dict:
+def problem_of(exc: Exception, instance: str) -> dict[str, Any]:
     """The problem document for a failure after the stream has started."""
     if isinstance(exc, ApiError):
         status, slug, title, detail = exc.status, exc.slug, exc.title, exc.detail

@@ -4,6 +4,7 @@ add, what an update did, and the ways a library change can be refused."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from silkqa.index.ingest.types import SourceDocument
 
@@ -22,7 +23,7 @@ class NewDocument:
     data: bytes | None = None
     filename: str | None = None
     content_type: str | None = None
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
     doc_id: str | None = None
 
 

@@ -67,8 +67,9 @@ class Retriever:
         """Cosine similarity of the query to the given dense units."""
         if len(unit_ids) == 0:
             return np.zeros(0, np.float32)
-        vectors = self.index.dense.reconstruct_batch(np.asarray(unit_ids, dtype=np.int64))
-        return vectors @ query.vector
+        vectors: np.ndarray = self.index.dense.reconstruct_batch(np.asarray(unit_ids, dtype=np.int64))
+        similarities: np.ndarray = vectors @ query.vector
+        return similarities
 
     def dense_chunk_scores(self, query: Query) -> np.ndarray:
         """Best unit similarity per chunk (0 for chunks outside the candidates)."""

@@ -11,6 +11,7 @@ answer is given instead, and the report says why."""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -71,7 +72,7 @@ class _Renumbering:
         self.order: list[int] = []
 
     def apply(self, sentence: str) -> str:
-        def renumber(m) -> str:
+        def renumber(m: re.Match[str]) -> str:
             numbers = [int(p) for p in m.group(1).replace("，", ",").replace("、", ",").split(",")]
             for n in numbers:
                 if n not in self.order:

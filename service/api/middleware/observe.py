@@ -42,13 +42,13 @@ def question_of(body: bytes) -> str | None:
     if not isinstance(data, dict):
         return None
     for field in ("question", "query"):
-        if isinstance(data.get(field), str):
-            return data[field]
+        if isinstance(value := data.get(field), str):
+            return value
     messages = data.get("messages")
     if isinstance(messages, list):
         for message in reversed(messages):
-            if isinstance(message, dict) and message.get("role") == "user" and isinstance(message.get("content"), str):
-                return message["content"]
+            if isinstance(message, dict) and message.get("role") == "user" and isinstance(content := message.get("content"), str):
+                return content
     return None
 
 
@@ -57,8 +57,8 @@ def route_template(scope: Scope) -> str:
     (401, 429, ...) the documented path it addresses; 'unmatched' for any other
     path, so scanners cannot mint new label values."""
     route = scope.get("route")
-    if route is not None and getattr(route, "path", None):
-        return route.path
+    if route is not None and isinstance(template := getattr(route, "path", None), str):
+        return template
     found = documented_path(scope["app"], scope["path"])
     return found[0] if found else "unmatched"
 

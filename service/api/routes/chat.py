@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -107,7 +108,7 @@ def _chunks(events: Iterator[Event], completion_id: str, model: str, instance: s
     with ``finish_reason`` and the citations; ``data: [DONE]`` ends it."""
     created = int(time.time())
 
-    def chunk(delta: dict, finish: str | None = None, **extra) -> str:
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {
             "id": completion_id,
             "object": "chat.completion.chunk",

@@ -5,6 +5,7 @@ mapping only: the work is ``service.library.editor.LibraryEditor``."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -164,7 +165,7 @@ async def _new_document(request: Request, max_upload_bytes: int) -> NewDocument:
 
 
 async def _from_form(request: Request, body: bytes) -> NewDocument:
-    async def replay() -> dict:
+    async def replay() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
     try:
@@ -174,9 +175,9 @@ async def _from_form(request: Request, body: bytes) -> NewDocument:
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise ApiError(422, "invalid-request", "Invalid request", "file: a multipart `file` field is required")
-    fields = {k: v for k, v in form.items() if k not in ("file", "doc_id") and isinstance(v, str)}
-    if "aliases" in fields:
-        fields["aliases"] = [a.strip() for a in fields["aliases"].split(",") if a.strip()]
+    fields: dict[str, str | list[str]] = {k: v for k, v in form.items() if k not in ("file", "doc_id") and isinstance(v, str)}
+    if isinstance(aliases := fields.get("aliases"), str):
+        fields["aliases"] = [a.strip() for a in aliases.split(",") if a.strip()]
     try:
         metadata = DocumentMetadataIn.model_validate(fields).model_dump(exclude_none=True)
     except ValidationError as exc:

@@ -5,7 +5,7 @@ one the index was built with) and ``/metrics`` (Prometheus)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 from pydantic import BaseModel, Field
 
@@ -63,7 +63,7 @@ _NOT_READY = {"content": {"application/problem+json": {}}, "description": "Not r
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: _NOT_READY})
-def readyz(request: Request):
+def readyz(request: Request) -> Readiness | JSONResponse:
     """Ready to serve: index loaded and consistent with its manifest, embedding model loaded and matching it."""
     checks = readiness_checks(getattr(request.app.state, "runtime", None))
     failed = {name: verdict for name, verdict in checks.items() if verdict != "ok"}

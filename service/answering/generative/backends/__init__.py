@@ -11,7 +11,7 @@ from dataclasses import astuple
 
 from silkqa.service.answering.types import BackendOptions, BackendUnavailable, Generator, Messages
 
-_loaded: dict[tuple, Generator] = {}
+_loaded: dict[tuple[object, ...], Generator] = {}
 _loading = threading.Lock()
 
 

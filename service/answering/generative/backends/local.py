@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from silkqa.service.answering.generative.backends.weights import MODEL_NAME, converted_model
 from silkqa.service.answering.types import BackendUnavailable, GenerationError, Messages
@@ -26,7 +27,7 @@ class LocalGenerator:
         directory = converted_model(cache_dir)
         self.tokenizer = AutoTokenizer.from_pretrained(directory)
         self.model = AutoModelForCausalLM.from_pretrained(directory)
-        self.model.eval()
+        self.model.eval()  # type: ignore[no-untyped-call]  # torch.nn.Module.eval is untyped
         self.name = f"local:{MODEL_NAME}"
         self.repetition_penalty = repetition_penalty
         # Two generations at once would only halve each one's speed on a small CPU.
@@ -43,10 +44,12 @@ class LocalGenerator:
         stop = cancel or threading.Event()
 
         class Cancelled(StoppingCriteria):
-            def __call__(self, input_ids, scores, **kwargs) -> bool:
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
                 return stop.is_set()
 
-        inputs = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+        inputs: Any = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         failure: list[BaseException] = []
 
@@ -63,7 +66,7 @@ class LocalGenerator:
                 )
             except BaseException as exc:  # reported to the consumer below
                 failure.append(exc)
-                streamer.end()
+                streamer.end()  # type: ignore[no-untyped-call]
 
         with self._lock:
             worker = threading.Thread(target=run, name="silkqa-generate", daemon=True)

@@ -81,7 +81,7 @@ def converted_model(cache_dir: Path) -> Path:
         raise BackendUnavailable(f"cannot load the GGUF model ({exc}); install the llm extra") from None
     # Loading de-quantised every weight to float32, so the model is a plain one
     # now; transformers refuses to save while it still carries the GGUF marker.
-    model.hf_quantizer = None
+    model.hf_quantizer = None  # type: ignore[assignment]  # transformers types it as always set
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     staging = directory.with_name(f"{directory.name}.{os.getpid()}.partial")
