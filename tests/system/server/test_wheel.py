@@ -58,7 +58,8 @@ def test_an_installed_wheel_serves_and_answers_outside_the_checkout(wheel, tmp_p
     # .pth files, and with them the editable install's finder, are not loaded);
     # silkqa itself only from the wheel.
     fresh_site = next((venv / "lib").glob("python3*/site-packages"))
-    (fresh_site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    sites = [p for p in sys.path if p.endswith("site-packages")] or [sysconfig.get_paths()["purelib"]]
+    (fresh_site / "dependencies.pth").write_text("\n".join(sites) + "\n")
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)]
     subprocess.run(pip, check=True, timeout=300)
     outside = tmp_path / "elsewhere"
