@@ -30,6 +30,11 @@ class EvalItem:
     answer: str
     must_contain: tuple[str, ...]
     kind: str
+    # What the question tests: for unanswerable ones out_of_domain,
+    # absent_entity, substitution, missing_detail, false_premise or
+    # wrong_document; for answerable ones list, two_document, metadata,
+    # named_document or the kind.
+    category: str
 
 
 class EvalSetError(ValueError):
@@ -53,6 +58,7 @@ def load_eval_set(path: Path) -> list[EvalItem]:
                     answer=row.get("answer", ""),
                     must_contain=tuple(row.get("must_contain", [])),
                     kind=row.get("kind") or ("answerable" if row["answerable"] else "unanswerable"),
+                    category=row.get("category") or row.get("kind") or ("answerable" if row["answerable"] else "unanswerable"),
                 )
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -17,6 +17,7 @@ class QuestionResult:
     id: str
     lang: str
     kind: str
+    category: str
     answerable: bool
     abstained: bool
     relevant_ranks: tuple[int, ...]  # 1-based ranks of retrieved passages that support a gold quote

@@ -24,7 +24,8 @@ HEADLINE = (
     "false_abstention",
 )
 METRIC_NAMES = tuple(METRICS)
-SPLIT_METRICS = ("recall@1", "recall@5", "citation_precision", "citation_recall", "key_fact_accuracy", "false_abstention")
+SPLIT_METRICS = (
+    "abstention_recall","recall@1", "recall@5", "citation_precision", "citation_recall", "key_fact_accuracy", "false_abstention")
 
 
 def _metric_block(results: list[QuestionResult], names: Iterable[str] = METRIC_NAMES, with_ci: bool = True) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def _latency(results: list[QuestionResult]) -> dict[str, Any]:
 def build_report(output: RunOutput, set_path: str, label: str) -> dict[str, Any]:
     results = output.results
     splits = {}
-    for key in ("lang", "kind"):
+    for key in ("lang", "kind", "category"):
         groups: dict[str, list[QuestionResult]] = {}
         for r in results:
             groups.setdefault(getattr(r, key), []).append(r)
@@ -124,13 +125,14 @@ def markdown(report: dict[str, Any]) -> str:
         f"Set `{report['set']}` ({report['n']} questions, {report['answerable']} answerable) "
         f"against `{report['target']}`, {report['created']}. Values with 95% bootstrap intervals.",
         "",
-        "| metric | all | Chinese (zh) |",
-        "| --- | --- | --- |",
+        "| metric | all | Chinese (zh) | English (en) |",
+        "| --- | --- | --- | --- |",
     ]
     zh = report["splits"]["lang"].get("zh", {})
+    en = report["splits"]["lang"].get("en", {})
     for name in METRICS:
-        out.append(f"| {name} | {fmt(m[name])} | {fmt(zh.get(name))} |")
-    for key in ("lang", "kind"):
+        out.append(f"| {name} | {fmt(m[name])} | {fmt(zh.get(name))} | {fmt(en.get(name))} |")
+    for key in ("lang", "kind", "category"):
         out += [
             "",
             f"## By {key}",

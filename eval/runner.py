@@ -207,6 +207,7 @@ def evaluate_one(
         id=item.id,
         lang=item.lang,
         kind=item.kind,
+        category=item.category,
         answerable=item.answerable,
         abstained=seen.abstained,
         relevant_ranks=tuple(relevant_ranks),

@@ -28,6 +28,12 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+def compact(text: str) -> str:
+    """Folded and without whitespace: the form a phrase is looked for in
+    evidence (the cleaned text keeps the spaces of "2030 年")."""
+    return re.sub(r"\s+", "", fold(text))
+
+
 def language_of(text: str) -> Lang:
     """'zh' when Chinese characters carry the text (at least two, and no fewer
     than its Latin words), else 'en'."""
@@ -41,6 +47,14 @@ def strip_titles(text: str) -> str:
     return _TITLE.sub("", text)
 
 
+def question_language(text: str) -> Lang:
+    """The language a question is asked in: that of its words outside any
+    《title》 it names ("What does 《…意见》 say about coal?" is English), or of
+    the whole text when it is nothing but a title."""
+    rest = strip_titles(text)
+    return language_of(rest) if re.search(rf"[A-Za-z{HAN_RANGE}]", rest) else language_of(text)
+
+
 # Function words and question words that say nothing about which passage
 # answers: dropped from BM25 tokens, coverage and English phrase look-ups.
 CHINESE_STOPWORDS = frozenset(
@@ -51,7 +65,8 @@ CHINESE_STOPWORDS = frozenset(
 ENGLISH_STOPWORDS = frozenset(
     """a an the of to in on for and or is are was were be been by with as at from that this these those what which
     who whom how many much does do did it its their there when where why according document documents
-    one ones has have had will would can could should about into""".split()
+    one ones has have had will would can could should about into like tell please give know want also any some
+    such other""".split()
 )
 STOPWORDS = CHINESE_STOPWORDS | ENGLISH_STOPWORDS
 

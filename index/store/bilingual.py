@@ -19,6 +19,7 @@ _GLOSS_NOISE = re.compile(r"\([^)]*\)|\[[^\]]*\]|CL:.*|variant of.*|see also.*|a
 # Glosses longer than this many words are explanations, not translations.
 _MAX_PHRASE_WORDS = 3
 _MAX_ZH_CHARS = 8
+_MAX_NAME_WORDS = 6
 
 
 @lru_cache(maxsize=1)
@@ -39,11 +40,11 @@ def _stem(word: str) -> str:
     return word
 
 
-def _gloss_phrases(gloss: str) -> list[str]:
+def _gloss_phrases(gloss: str, most_words: int = _MAX_PHRASE_WORDS) -> list[str]:
     gloss = _GLOSS_NOISE.sub("", gloss).strip().lower()
     gloss = re.sub(r"^(to|a|an|the) ", "", gloss)
     words = [_stem(w) for w in _WORD.findall(gloss)]
-    return [" ".join(words)] if words and len(words) <= _MAX_PHRASE_WORDS else []
+    return [" ".join(words)] if words and len(words) <= most_words else []
 
 
 def build_lexicon(corpus: str) -> dict[str, tuple[str, ...]]:
@@ -57,6 +58,75 @@ def build_lexicon(corpus: str) -> dict[str, tuple[str, ...]]:
             for phrase in _gloss_phrases(gloss):
                 lexicon.setdefault(phrase, set()).add(headword)
     return {phrase: tuple(sorted(words)) for phrase, words in lexicon.items()}
+
+
+@lru_cache(maxsize=1)
+def _english_index() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """(English word or phrase -> every Chinese headword CC-CEDICT glosses with
+    it; the same for proper-noun glosses only, those written with a capital;
+    Chinese headword -> its gloss phrases). The whole dictionary, not only the
+    words of the corpus: it is what says that a name a question uses ("Tanzania"
+    → 坦桑尼亚) has a Chinese form, which the library may or may not contain,
+    and that two Chinese names mean the same (印尼, 印度尼西亚: "Indonesia"). A
+    gloss's first part counts as a phrase too ("Nairobi, capital of Kenya" →
+    "nairobi"). Built once, in about a second."""
+    every: dict[str, set[str]] = {}
+    proper: dict[str, set[str]] = {}
+    glosses_of: dict[str, set[str]] = {}
+    for headword, glosses in _dictionary():
+        for gloss in glosses:
+            first = re.split(r"[,;]", gloss, maxsplit=1)[0]
+            # Names run longer than translations ("Asian Infrastructure Investment Bank").
+            for phrase in {*_gloss_phrases(gloss, _MAX_NAME_WORDS), *_gloss_phrases(first, _MAX_NAME_WORDS)}:
+                every.setdefault(phrase, set()).add(headword)
+                glosses_of.setdefault(headword, set()).add(phrase)
+                if gloss[:1].isupper():
+                    proper.setdefault(phrase, set()).add(headword)
+
+    def frozen(index: dict[str, set[str]]) -> dict[str, tuple[str, ...]]:
+        return {key: tuple(sorted(values)) for key, values in index.items()}
+
+    return frozen(every), frozen(proper), frozen(glosses_of)
+
+
+def translations(english: str, proper: bool = False) -> tuple[str, ...]:
+    """Every Chinese form the dictionary gives ``english`` (a word or a phrase of
+    up to three words), whether or not the library uses it; with ``proper``,
+    only its proper nouns."""
+    words = [_stem(w) for w in _WORD.findall(english.lower())]
+    every, propers, _ = _english_index()
+    return (propers if proper else every).get(" ".join(words), ())
+
+
+def chinese_glosses(chinese: str) -> tuple[str, ...]:
+    """The English phrases the dictionary glosses ``chinese`` with."""
+    return _english_index()[2].get(chinese, ())
+
+
+def english_lemmas(word: str) -> list[str]:
+    """``word`` and the base forms it may stand for, best first: operating →
+    operate, started → start, Tanzanian → Tanzania, Chilean → Chile. Crude and
+    generous on purpose: each form is only looked up, never shown."""
+    word = word.lower()
+    forms = [word]
+    for suffix, replacements in (
+        ("ing", ("", "e")),
+        ("ied", ("y",)),
+        ("ed", ("", "e")),
+        ("ies", ("y",)),
+        ("es", ("", "e")),
+        ("s", ("",)),
+        ("vian", ("",)),
+        ("ian", ("ia", "")),
+        ("ean", ("e", "")),
+        ("an", ("a", "")),
+        ("n", ("",)),
+        ("i", ("",)),
+        ("ese", ("a",)),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            forms.extend(word[: -len(suffix)] + r for r in replacements)
+    return list(dict.fromkeys(forms))
 
 
 def expand(question: str, lexicon: dict[str, tuple[str, ...]]) -> list[str]:

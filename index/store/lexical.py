@@ -53,7 +53,7 @@ _TOKEN_OK = re.compile(rf"[\w{HAN_RANGE}]")
 
 
 @lru_cache(maxsize=1)
-def _segmenter() -> jieba.Tokenizer:
+def segmenter() -> jieba.Tokenizer:
     tokenizer = jieba.Tokenizer()
     for word in DOMAIN_WORDS:
         tokenizer.add_word(word, freq=20000)
@@ -64,7 +64,7 @@ def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens (words and their sub-words), minus stopwords
     and punctuation."""
     tokens = []
-    for token in _segmenter().cut_for_search(fold(text)):
+    for token in segmenter().cut_for_search(fold(text)):
         token = token.strip()
         if token and token not in STOPWORDS and _TOKEN_OK.search(token):
             tokens.append(token)

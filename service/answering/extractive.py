@@ -2,35 +2,63 @@
 
 No language model is involved. Sentences of the top passages are scored against
 the question (dense similarity, weighted coverage of the question's words, the
-passage's retrieval rank, and whether it holds the kind of fact asked for); the
-best few become the answer, each followed by its marker ``[n]``. Every quote is
-``document.text[start:end]``, so it can be checked and highlighted exactly.
-When the best sentence is not convincing the service abstains and says so."""
+passage's retrieval rank, and whether it holds the kind of fact asked for), and
+only those that pass the answerability check (``answering.answerability``:
+every constraint present, a span of the expected type bound to the asked
+attribute) may answer. Then the answer takes the shape the question asks for:
+
+* a list question gets every item of the section it is about (the heading
+  tree knows them), each cited;
+* a question about a section ("…有哪些要求", "主要目标是什么", "为什么…") gets
+  that section's sentences, whole;
+* a question that names documents gets its answer from them, one part per
+  document when it compares;
+* a figure or a date gets its sentence, plus another document's version
+  where the documents disagree.
+
+Every quote is ``document.text[start:end]`` and a whole sentence, so it can be
+checked and highlighted exactly. When nothing passes, the answer abstains and
+says what the documents do and do not contain."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from silkqa.index.ingest.structure import format_path, inherited_cells, row_group
-from silkqa.index.language import fold
-from silkqa.service.answering.quantities import asked_quantities, asks_figure, states
-from silkqa.service.answering.types import Answer, AnswerOptions, Citation
+from silkqa.index.language import compact, fold, language_of
+from silkqa.index.store.types import IndexedDocument
+from silkqa.service.answering import sections
+from silkqa.service.answering.answerability import Gap, Judgement, Missing, judge, present
+from silkqa.service.answering.metadata import manifest_value, metadata_evidence
+from silkqa.service.answering.quantities import asks_figure
+from silkqa.service.answering.render import abstention_reason, render
+from silkqa.service.answering.types import (
+    TYPED_ANSWERS,
+    Abstention,
+    Answer,
+    AnswerOptions,
+    AnswerType,
+    Citation,
+    Coverage,
+    CoverageStatus,
+    Part,
+    QuestionAnalysis,
+)
 from silkqa.service.retrieval.retriever import Retriever
 from silkqa.service.retrieval.types import Hit, Query
 
-# Sentences shorter than this are headings or fragments: the answer takes them
-# together with the sentence that follows.
+# Sentences shorter than this are headings or fragments: the candidate takes
+# them together with the sentence that follows.
 _SHORT_SENTENCE = 20
 _HAS_NUMBER = re.compile(r"\d")
-# Questions that ask for several things (a list, each of several parts) may be
-# answered by several sentences; others by their single best one.
-_WANTS_SEVERAL = re.compile(
-    r"哪些|哪几|分别|各[有是要为]|都有|有几[条个项]|一共几|几条|\bwhich\b.*\bare\b|\bwhat are\b|\blist\b|[？?].+[？?]", re.I
-)
+# Judged per question: the best-scored sentences (more cost time, not quality).
+_JUDGED = 60
+# Most items a list answer enumerates.
+_MAX_ITEMS = 15
 
 
 @dataclass(frozen=True)
@@ -40,7 +68,6 @@ class Candidate:
     end: int
     score: float  # ranking score
     evidence: float  # how well the sentence itself matches the question
-    states_asked: bool = True  # states the kind of quantity the question asks for
 
 
 def coverage(tokens: tuple[str, ...], text: str, idf: Callable[[str], float], unseen_weight: float) -> float:
@@ -76,13 +103,20 @@ class AnswerComposer:
         self.index = retriever.index
         self.retriever = retriever
         self.options = options
+        # Set per question by ``compose``: each scored sentence's evidence, and
+        # the least a sentence needs to extend a quote.
+        self._evidence: dict[tuple[str, int], float] = {}
+        self._floor = 0.0
+
+    # --- scoring ------------------------------------------------------------------
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:
         pool = hits[: self.options.candidate_passages]
         seen = {h.chunk.doc_id for h in pool}
         for hit in hits[self.options.candidate_passages :]:
             # Another document's best passage stays in play even when lower: it
-            # may give that document's version of a date or figure.
+            # may give that document's version of a date or figure, or be the
+            # document the question names.
             if hit.chunk.doc_id not in seen:
                 pool.append(hit)
                 seen.add(hit.chunk.doc_id)
@@ -101,12 +135,11 @@ class AnswerComposer:
         flat_units = np.array([u for *_, units in spans for u in units])
         sims = dict(zip(flat_units.tolist(), self.retriever.unit_similarities(query, flat_units).tolist(), strict=True))
         wants_number = asks_figure(query.text)
-        asked = asked_quantities(query.text)
         lexical_index = self.index.lexical
         top_score = max(h.score for h in pool)
         out = []
         for hit, s, e, units in spans:
-            text = self.index.documents[hit.chunk.doc_id].text[s:e]
+            text = self._doc(hit).text[s:e]
             # A sentence is read with its section title ("（二）黑山莫祖拉风电项目"):
             # "项目每年提供清洁电力…" is about the project its heading names.
             in_context = " ".join((format_path(hit.chunk.section), hit.chunk.context, text))
@@ -114,7 +147,6 @@ class AnswerComposer:
             lexical = coverage(query.tokens, in_context, lexical_index.idf, lexical_index.max_idf)
             prior = hit.score / top_score if top_score else 0.0
             number = 1.0 if wants_number and _HAS_NUMBER.search(text) else 0.0
-            states_asked = all(states(kind, text) for kind in asked)
             # Weights chosen on the dev set (eval/RESULTS.md): for Chinese the
             # words a sentence shares with the question and its passage's rank
             # decide; for English (Chinese evidence) the cross-lingual similarity.
@@ -124,24 +156,103 @@ class AnswerComposer:
             else:
                 evidence = 0.15 * lexical + 0.85 * dense
                 score = 0.15 * lexical + 0.6 * dense + 0.25 * prior + 0.1 * number
-            if asked and states_asked:
-                score += 0.1
-            out.append(Candidate(hit, s, e, float(score), float(evidence), states_asked))
+            out.append(Candidate(hit, s, e, float(score), float(evidence)))
         return sorted(out, key=lambda c: -c.score)
 
-    def select(
-        self, candidates: list[Candidate], threshold: float, several: bool = True, figures: bool = False
-    ) -> list[Candidate]:
-        if not candidates:
-            return []
-        best = candidates[0].score
+    def judge(self, analysis: QuestionAnalysis, cand: Candidate) -> Judgement:
+        doc = self._doc(cand.hit)
+        context = " ".join((doc.meta.title, format_path(cand.hit.chunk.section), cand.hit.chunk.context))
+        return judge(analysis, doc.text[cand.start : cand.end], context)
+
+    # --- composing ----------------------------------------------------------------
+
+    def compose(self, query: Query, analysis: QuestionAnalysis, hits: list[Hit]) -> Answer:
+        candidates = self.candidates(query, hits)
+        confidence = max((c.evidence for c in candidates), default=0.0)
+        threshold = self.options.threshold(query.lang)
+        self._evidence = {(c.hit.chunk.doc_id, c.start): c.evidence for c in candidates}
+        self._floor = 0.5 * threshold
+        relevant = [c for c in candidates[:_JUDGED] if c.evidence >= threshold]
+        # The best-scored sentences are judged even when weak: an abstention
+        # quotes the nearest one and says what it lacks.
+        considered = relevant or candidates[:5]
+        verdicts = {id(c): self.judge(analysis, c) for c in considered}
+        passing = [c for c in relevant if verdicts[id(c)].ok]
+        named = analysis.documents
+        if analysis.metadata and named:
+            parts = self._metadata_parts(analysis)
+            if parts:
+                return self._answer(analysis, parts, hits, confidence, self._coverage(analysis, parts))
+        if named and not analysis.compare:
+            in_named = [c for c in passing if c.hit.chunk.doc_id in named]
+            if not in_named:
+                return self._abstain(analysis, considered, verdicts, hits, confidence, elsewhere=passing)
+            passing = in_named
+        if not passing:
+            return self._abstain(analysis, considered, verdicts, hits, confidence)
+        if analysis.compare and len(named) >= 2:
+            ranked = sorted(named, key=lambda d: self._rank(d, passing))
+            parts = [part for doc_id in ranked if (part := self._part_for(doc_id, passing, verdicts, analysis))]
+            return self._answer(analysis, parts, hits, confidence, self._coverage(analysis, parts))
+        parts, answered = self._parts(analysis, passing, verdicts)
+        coverage = self._coverage(analysis, parts, answered, passing, verdicts)
+        return self._answer(analysis, parts, hits, confidence, coverage)
+
+    def _rank(self, doc_id: str, passing: list[Candidate]) -> int:
+        return next((i for i, c in enumerate(passing) if c.hit.chunk.doc_id == doc_id), len(passing))
+
+    def _part_for(
+        self, doc_id: str, passing: list[Candidate], verdicts: dict[int, Judgement], analysis: QuestionAnalysis
+    ) -> Part | None:
+        mine = [c for c in passing if c.hit.chunk.doc_id == doc_id]
+        if not mine:
+            return None
+        parts, _ = self._parts(analysis, mine, verdicts, other_documents=False)
+        return parts[0] if parts else None
+
+    def _parts(
+        self, analysis: QuestionAnalysis, passing: list[Candidate], verdicts: dict[int, Judgement], other_documents: bool = True
+    ) -> tuple[list[Part], set[int]]:
+        """The answer's parts and the asks they answer."""
+        best = passing[0]
+        every_ask = set(range(len(analysis.asks)))
+        doc = self._doc(best.hit)
+        if analysis.answer_type not in TYPED_ANSWERS:
+            section = sections.anchor(best.hit.chunk.section, analysis.text)
+            if section is not None:
+                children = sections.items(doc.text, section)
+                wants_items = analysis.several or analysis.answer_type in (AnswerType.REASON, AnswerType.LIST)
+                if children and wants_items:
+                    return [Part(best.hit, tuple(item.heading for item in children[:_MAX_ITEMS]), listed=True)], every_ask
+                spans = self._within_budget(sections.body(doc.text, section))
+                if spans:
+                    return [Part(best.hit, tuple(spans))], every_ask
+        chosen = self._select(analysis, passing, verdicts)
+        answered = {i for c in chosen for i in verdicts[id(c)].answers}
+        explain = analysis.answer_type not in TYPED_ANSWERS
+        parts = [self._sentences(c, extend=explain, group=analysis.several) for c in chosen]
+        if other_documents and analysis.answer_type in (AnswerType.FIGURE, AnswerType.DATE):
+            # Dates and figures are where documents disagree: show each document's.
+            other = self._other_document(passing, chosen)
+            if other is not None:
+                parts.append(self._sentences(other, extend=False, group=False))
+        return parts, answered
+
+    def _select(self, analysis: QuestionAnalysis, passing: list[Candidate], verdicts: dict[int, Judgement]) -> list[Candidate]:
+        """The best sentence, companions as good for a list, and for each ask
+        the best sentence left that answers it."""
+        best = passing[0].score
+        limit = self.options.max_sentences if analysis.several else 1
         chosen: list[Candidate] = []
+        answered: set[int] = set()
         used = 0
-        limit = self.options.max_sentences if several else 1
-        for cand in candidates:
-            if len(chosen) >= limit:
-                break
-            if cand.evidence < threshold or cand.score < self.options.companion_ratio * best:
+        held: set[str] = set()
+        for cand in passing:
+            verdict = verdicts[id(cand)]
+            new_ask = bool(verdict.answers - answered) or bool(verdict.covers - held)
+            if len(chosen) >= limit and not new_ask:
+                continue
+            if chosen and cand.score < self.options.companion_ratio * best and not new_ask:
                 continue
             text = self._text(cand)
             overlaps = any(
@@ -152,147 +263,217 @@ class AnswerComposer:
             if chosen and used + len(text) > self.options.max_chars:
                 continue
             chosen.append(cand)
+            answered |= verdict.answers
+            held |= verdict.covers
             used += len(text)
-        # Dates and figures are where documents disagree: show each document's.
-        return chosen + (self._other_document(candidates, chosen, threshold, used) if figures else [])
+        return chosen
 
-    def _other_document(
-        self, candidates: list[Candidate], chosen: list[Candidate], threshold: float, used: int
-    ) -> list[Candidate]:
+    def _other_document(self, passing: list[Candidate], chosen: list[Candidate]) -> Candidate | None:
         ratio = self.options.second_document_ratio
         if not chosen or not ratio:
-            return []
+            return None
         docs = {c.hit.chunk.doc_id for c in chosen}
         floor = ratio * max(c.score for c in chosen)
-        for cand in candidates:
-            if cand.hit.chunk.doc_id in docs or cand.score < floor or cand.evidence < threshold:
+        for cand in passing:
+            if cand.hit.chunk.doc_id in docs or cand.score < floor:
                 continue
-            text = self._text(cand)
-            if used + len(text) > self.options.max_chars or any(near_duplicate(text, self._text(c)) for c in chosen):
-                return []
-            return [cand]
-        return []
-
-    def extend(self, chosen: list[Candidate], candidates: list[Candidate], threshold: float) -> list[Candidate]:
-        """Let a quote run on through the following sentences of its paragraph
-        while they still match the question: requirements and lists often
-        continue past the sentence that matched best."""
-        evidence = {(c.hit.index, c.start): c.evidence for c in candidates}
-        budget = self.options.max_chars - sum(c.end - c.start for c in chosen)
-        extended = []
-        for cand in chosen:
-            text = self.index.documents[cand.hit.chunk.doc_id].text
-            end = cand.end
-            for s, e in cand.hit.chunk.sentences:
-                if s < end or "\n" in text[end:s]:
-                    continue
-                taken = any(c is not cand and c.hit.index == cand.hit.index and c.start == s for c in chosen)
-                if taken or e - end > budget or evidence.get((cand.hit.index, s), 0.0) < 0.5 * threshold:
-                    break
-                budget -= e - end
-                end = e
-            extended.append(Candidate(cand.hit, cand.start, end, cand.score, cand.evidence))
-        return extended
-
-    def _whole_table_group(self, cand: Candidate) -> Candidate:
-        """A list question answered by a table row is answered by its group:
-        "贸易畅通类有哪些项目" wants every row of that category."""
-        text = self.index.documents[cand.hit.chunk.doc_id].text
-        if "\t" not in text[cand.start : cand.end]:
+            if any(near_duplicate(self._text(cand), self._text(c)) for c in chosen):
+                return None
             return cand
-        start, end = row_group(text, cand.start)
-        return Candidate(cand.hit, min(start, cand.start), max(end, cand.end), cand.score, cand.evidence)
+        return None
 
-    def _text(self, cand: Candidate) -> str:
-        return self.index.documents[cand.hit.chunk.doc_id].text[cand.start : cand.end]
+    def _sentences(self, cand: Candidate, extend: bool, group: bool) -> Part:
+        """The whole sentences of a candidate (a chunk may cut a sentence at a
+        comma; a quote never does), run on through its paragraph for an
+        explanation. A table row is quoted as it is, or with its whole group
+        for a list question ("贸易畅通类有哪些项目" wants every row of the category)."""
+        text = self._doc(cand.hit).text
+        if "\t" in text[cand.start : cand.end]:
+            if group:
+                s, e = row_group(text, cand.start)
+                return Part(cand.hit, ((min(s, cand.start), max(e, cand.end)),), table=True)
+            return Part(cand.hit, ((cand.start, cand.end),), table=True)
+        first = sections.sentence_at(text, cand.start)
+        spans = [first]
+        end = first[1]
+        while end < cand.end:
+            nxt = sections.sentence_at(text, end + (1 if text[end : end + 1].isspace() else 0))
+            if nxt[1] <= end:
+                break
+            spans.append(nxt)
+            end = nxt[1]
+        if extend:
+            # On through the paragraph while the sentences still match the
+            # question: requirements often run past the best sentence.
+            used = sum(e - s for s, e in spans)
+            for s, e in sections.following(text, spans[-1]):
+                if used + e - s > self.options.max_chars or self._evidence_in(cand.hit.chunk.doc_id, s, e) < self._floor:
+                    break
+                spans.append((s, e))
+                used += e - s
+        # The section's own title is in the citation, not the answer.
+        while len(spans) > 1 and sections.is_heading(text[spans[0][0] : spans[0][1]], cand.hit.chunk.section):
+            spans.pop(0)
+        return Part(cand.hit, tuple(spans))
 
-    def compose(self, query: Query, hits: list[Hit]) -> Answer:
-        candidates = self.candidates(query, hits)
-        if asked_quantities(query.text):
-            # Only sentences that state the asked quantity can answer.
-            candidates = [c for c in candidates if c.states_asked]
-        confidence = max((c.evidence for c in candidates), default=0.0)
-        threshold = self.options.threshold(query.lang)
-        several = bool(_WANTS_SEVERAL.search(query.text))
-        figures = asks_figure(query.text)
-        chosen = self.extend(self.select(candidates, threshold, several, figures), candidates, threshold)
-        if several:
-            chosen = [self._whole_table_group(c) for c in chosen]
-        if not chosen:
-            return Answer(abstention_text(query.lang), True, [], hits, confidence, query.lang)
-        citations = self._citations(chosen)
-        return Answer(render(citations, query.lang), False, citations, hits, confidence, query.lang)
+    def _evidence_in(self, doc_id: str, start: int, end: int) -> float:
+        """The best evidence of the scored sentences within ``[start, end)``."""
+        return max((ev for (d, s), ev in self._evidence.items() if d == doc_id and start <= s < end), default=0.0)
 
-    def _citations(self, chosen: list[Candidate]) -> list[Citation]:
-        # Best document first; within a document the best passage first, and
-        # sentences of one passage in reading order.
-        rank = {id(c): i for i, c in enumerate(sorted(chosen, key=lambda c: -c.score))}
-        doc_rank: dict[str, int] = {}
-        chunk_rank: dict[int, int] = {}
-        for cand in sorted(chosen, key=lambda c: rank[id(c)]):
-            doc_rank.setdefault(cand.hit.chunk.doc_id, len(doc_rank))
-            chunk_rank.setdefault(cand.hit.index, len(chunk_rank))
-        ordered = sorted(chosen, key=lambda c: (doc_rank[c.hit.chunk.doc_id], chunk_rank[c.hit.index], c.start))
-        citations: list[Citation] = []
+    def _within_budget(self, spans: list[tuple[int, int]], used: int = 0) -> list[tuple[int, int]]:
+        out = []
+        for s, e in spans:
+            if out and used + e - s > self.options.max_chars:
+                break
+            out.append((s, e))
+            used += e - s
+        return out
 
-        def cite(cand: Candidate, start: int, end: int, label: str | None = None) -> None:
-            doc = self.index.documents[cand.hit.chunk.doc_id]
-            citations.append(
+    def _metadata_parts(self, analysis: QuestionAnalysis) -> list[Part]:
+        """A part per named document: the manifest's value, attested by the
+        passages that state it (the first two: its own line, and where the
+        texts disagree another document's record)."""
+        parts = []
+        for doc_id in sorted(analysis.documents):
+            cited: set[tuple[str, tuple[int, int]]] = set()
+            for field in analysis.metadata:
+                value = manifest_value(self.index.documents[doc_id], field)
+                found = [f for f in metadata_evidence(self.index.documents, doc_id, field) if f not in cited][:2]
+                hits = [(self.retriever.chunk_at(source, span[0]), (source, span)) for source, span in found]
+                spans = [(i, f) for i, f in hits if i is not None]
+                if not value or not spans:
+                    continue
+                for n, (chunk_index, (source, span)) in enumerate(spans):
+                    cited.add((source, span))
+                    hit = self.retriever.hit(chunk_index, 1.0, 0.0, 0.0)
+                    parts.append(Part(hit, (span,), about=doc_id, value=value if n == 0 else None))
+        return parts
+
+    # --- the answer ---------------------------------------------------------------
+
+    def _coverage(
+        self,
+        analysis: QuestionAnalysis,
+        parts: list[Part],
+        answered: set[int] | None = None,
+        passing: Sequence[Candidate] = (),
+        verdicts: dict[int, Judgement] | None = None,
+    ) -> Coverage:
+        """Covered, or partly: a compared document without an answer, an ask
+        no chosen sentence answers (what it lacks is named)."""
+        if analysis.compare and len(analysis.documents) >= 2:
+            documents = {p.about or p.hit.chunk.doc_id for p in parts}
+            missing = [d for d in sorted(analysis.documents) if d not in documents]
+            if missing:
+                titles = tuple(f"《{self.index.documents[d].meta.title}》" for d in missing)
+                return Coverage(CoverageStatus.PARTIAL, titles, None)
+        grouped = [c for c in analysis.constraints if c.group is not None]
+        if grouped and verdicts is not None:
+            held = {t for p in parts for t in self._held(analysis, p)}
+            lacking_names = tuple(c.text for c in grouped if c.text not in held)
+            if lacking_names:
+                return Coverage(CoverageStatus.PARTIAL, lacking_names, None)
+        if answered is not None and verdicts is not None and len(answered) < len(analysis.asks):
+            lacking = [m for c in passing[:1] for m in verdicts[id(c)].lacking]
+            default = "部分问题" if analysis.lang == "zh" else "part of the question"
+            return Coverage(CoverageStatus.PARTIAL, tuple(dict.fromkeys(m.what for m in lacking)) or (default,), None)
+        return Coverage(CoverageStatus.COVERED)
+
+    def _held(self, analysis: QuestionAnalysis, part: Part) -> set[str]:
+        """The grouped constraints a part's quotes hold."""
+        text = self._doc(part.hit).text
+        quoted = compact(" ".join(text[s:e] for s, e in part.spans) + format_path(part.hit.chunk.section))
+        return {c.text for c in analysis.constraints if c.group is not None and present(c, quoted)}
+
+    def _answer(self, analysis: QuestionAnalysis, parts: list[Part], hits: list[Hit], confidence: float, cov: Coverage) -> Answer:
+        cited = self._citations(parts)
+        citations = [c for part in cited for c in part]
+        text = render(analysis, parts, cited, self.index.documents, cov)
+        evidence_hits = list(dict.fromkeys(p.hit.index for p in parts))
+        by_index = {h.index: h for h in hits} | {p.hit.index: p.hit for p in parts}
+        ordered = [by_index[i] for i in evidence_hits] + [h for h in hits if h.index not in evidence_hits]
+        return Answer(text, False, citations, ordered, confidence, analysis.lang, coverage=cov)
+
+    def _abstain(
+        self,
+        analysis: QuestionAnalysis,
+        relevant: list[Candidate],
+        verdicts: dict[int, Judgement],
+        hits: list[Hit],
+        confidence: float,
+        elsewhere: Sequence[Candidate] = (),
+    ) -> Answer:
+        missing = self._missing(analysis, relevant, verdicts)
+        threshold = self.options.threshold(analysis.lang)
+        nearest = relevant[0] if relevant and relevant[0].evidence >= threshold else None
+        other = elsewhere[0] if elsewhere else None
+        reason = abstention_reason(
+            analysis,
+            missing,
+            self._text(nearest) if nearest is not None else None,
+            (self._doc(other.hit).meta.title, self._text(other)) if other is not None else None,
+            [self.index.documents[d].meta.title for d in sorted(analysis.documents)],
+        )
+        what = tuple(dict.fromkeys(m.what for m in missing))
+        related = tuple(dict.fromkeys([*(c.hit for c in ([other] if other else [])), *hits]))[:5]
+        abstention = Abstention(reason, what, related)
+        cov = Coverage(CoverageStatus.NOT_COVERED, what, reason)
+        return Answer(reason, True, [], list(related) or hits, confidence, analysis.lang, coverage=cov, abstention=abstention)
+
+    def _missing(self, analysis: QuestionAnalysis, relevant: list[Candidate], verdicts: dict[int, Judgement]) -> list[Missing]:
+        """What the nearest evidence lacks: of the best-scored sentences, the
+        one that lacks least."""
+        absent = [Missing(c.text, Gap.ABSENT) for c in analysis.constraints if not c.in_library]
+        judged = [verdicts[id(c)] for c in relevant[:5] if id(c) in verdicts]
+        if not judged:
+            return absent
+        fewest = min(judged, key=lambda j: len(j.gaps))
+        return list(dict.fromkeys([*absent, *fewest.gaps]))
+
+    def _citations(self, parts: list[Part]) -> list[list[Citation]]:
+        """Each part's citations, numbered through the whole answer."""
+        cited: list[list[Citation]] = []
+        count = 0
+
+        def cite(hit: Hit, start: int, end: int, label: str | None = None) -> None:
+            nonlocal count
+            doc = self._doc(hit)
+            quote = doc.text[start:end]
+            count += 1
+            cited[-1].append(
                 Citation(
-                    marker=len(citations) + 1,
-                    chunk_id=cand.hit.chunk.chunk_id,
+                    marker=count,
+                    chunk_id=hit.chunk.chunk_id,
                     doc_id=doc.meta.doc_id,
                     title=doc.meta.title,
-                    section=cand.hit.chunk.section,
-                    quote=doc.text[start:end],
+                    section=hit.chunk.section,
+                    quote=quote,
                     start=start,
                     end=end,
-                    score=round(cand.score, 4),
+                    score=round(hit.score, 4),
                     label=label,
+                    lang=language_of(quote),
                 )
             )
 
-        for cand in ordered:
-            cite(cand, cand.start, cand.end)
-            text = self.index.documents[cand.hit.chunk.doc_id].text
-            if "\t" in text[cand.start : cand.end]:
-                # A row whose category cell is blank: cite the cell it inherits.
-                for header, (s, e) in inherited_cells(text, cand.start):
-                    if not cand.start <= s < cand.end:
-                        cite(cand, s, e, label=header)
-        return citations
+        for part in parts:
+            cited.append([])
+            text = self._doc(part.hit).text
+            for start, end in part.spans:
+                # A span outside the part's passage (another item of its section)
+                # is cited with the chunk, and so the section path, it is in.
+                at = self.retriever.chunk_at(part.hit.chunk.doc_id, start)
+                hit = part.hit if at is None or at == part.hit.index else self.retriever.hit(at, part.hit.score, 0.0, 0.0)
+                cite(hit, start, end)
+                if "\t" in text[start:end]:
+                    # A row whose category cell is blank: cite the cell it inherits.
+                    for header, (s, e) in inherited_cells(text, start):
+                        if not start <= s < end:
+                            cite(hit, s, e, label=header)
+        return cited
 
+    def _doc(self, hit: Hit) -> IndexedDocument:
+        return self.index.documents[hit.chunk.doc_id]
 
-def _readable(quote: str) -> str:
-    """A quote as the answer shows it: table cells and rows read as a list.
-    The citation keeps the exact text."""
-    return quote.replace("\t", " ").replace("\n", "；") if "\t" in quote else quote
-
-
-def abstention_text(lang: str) -> str:
-    if lang == "zh":
-        return "所提供的文档中没有找到能够回答这个问题的内容。下面列出最接近的段落，仅供参考。"
-    return "The documents do not cover this question. The closest passages are listed below for reference only."
-
-
-def render(citations: list[Citation], lang: str) -> str:
-    """One lead-in per document naming the source, then the cited sentences."""
-    parts = []
-    for doc_id in dict.fromkeys(c.doc_id for c in citations):
-        group = [c for c in citations if c.doc_id == doc_id]
-        sections = {c.section for c in group}
-        section = group[0].section[-1] if len(sections) == 1 and group[0].section else ""
-        if lang == "zh":
-            where = f"“{section}”部分" if section else ""
-            lead = f"根据《{group[0].title}》{where}："
-        else:
-            where = f", section “{section}”" if section else ""
-            lead = f"According to 《{group[0].title}》{where}: "
-        body = ""
-        for c in group:
-            if c.label:
-                body += f"（{c.label}：{c.quote}[{c.marker}]）"
-            else:
-                body += (" " if body else "") + f"{_readable(c.quote)}[{c.marker}]"
-        parts.append(lead + body)
-    return "\n".join(parts)
+    def _text(self, cand: Candidate) -> str:
+        return self._doc(cand.hit).text[cand.start : cand.end]

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import jieba
 
-from silkqa.index.language import HAN_RANGE, MARKER, fold, language_of, strip_markers, strip_titles
+from silkqa.index.language import HAN_RANGE, MARKER, fold, question_language, strip_markers, strip_titles
 from silkqa.service.answering.types import Rewrite, Turn
 
 # --- Chinese ---------------------------------------------------------------
@@ -54,7 +54,7 @@ _EN_LAST_OBJECT = re.compile(r"\b(?:about|on|for|regarding|in)\s+((?!the\b)[^?�
 
 def is_english(text: str) -> bool:
     """An English question may name a Chinese document by its 《title》."""
-    return language_of(strip_titles(text)) == "en"
+    return question_language(text) == "en"
 
 
 def topic_of(text: str) -> str | None:

@@ -17,13 +17,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
-from silkqa.index.language import MARKER, language_of
+from silkqa.index.language import MARKER, question_language
 from silkqa.service.answering import telemetry
 from silkqa.service.answering.extractive import AnswerComposer
 from silkqa.service.answering.followup import acceptable_rewrite, format_history, needs_context, rewrite_by_rules
 from silkqa.service.answering.generative.answerer import GenerativeAnswerer
 from silkqa.service.answering.generative.backends import complete
 from silkqa.service.answering.generative.prompts import PromptTemplate
+from silkqa.service.answering.question import LibraryTerms, analyze
 from silkqa.service.answering.types import (
     Answer,
     AnsweringOptions,
@@ -124,15 +125,16 @@ class AnswerPipeline:
         composer = AnswerComposer(retriever, self.options.answer)
         t0 = time.perf_counter()
         query = retriever.analyze(question)
+        analysis = analyze(question, LibraryTerms(snapshot.index.lexical), retriever.document_names, retriever.document_years)
         t1 = time.perf_counter()
         retrieval: dict[str, float] = {}  # bm25, dense, fusion
         hits = retriever.search(query, max(top_k, self.options.answer.retrieved_passages), retrieval)
         t2 = time.perf_counter()
-        answer = composer.compose(query, hits)
+        answer = composer.compose(query, analysis, hits)
         t3 = time.perf_counter()
         return replace(
             answer,
-            passages=hits[:top_k],
+            passages=answer.passages[:top_k],
             timings_ms={"embed": _ms(t1 - t0), "retrieve": _ms(t2 - t1), **retrieval, "answer": _ms(t3 - t2)},
         )
 
@@ -148,7 +150,7 @@ class AnswerPipeline:
             return by_rules
         if not needs_context(question, history):  # it stands on its own
             return by_rules
-        lang = language_of(question)
+        lang = question_language(question)
         template = PromptTemplate.load("rewrite", self.options.generation.prompt_version, lang)
         messages = template.render(history=format_history(history, lang), question=question)
         try:

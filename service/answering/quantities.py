@@ -19,6 +19,7 @@ class Quantity(StrEnum):
     POWER = "power"
     LENGTH = "length"
     MASS = "mass"
+    ENERGY = "energy"
     DATE = "date"
     ORGANISATIONS = "organisations"
 
@@ -30,6 +31,11 @@ _ASKS: dict[Quantity, re.Pattern[str]] = {
     Quantity.POWER: re.compile(r"(多少|几)(兆瓦|千瓦|MW|GW|瓦)|装机(容量)?(是)?多少|installed capacity", re.I),
     Quantity.LENGTH: re.compile(r"(多少|几)(公里|千米)|多长|全长|how long", re.I),
     Quantity.MASS: re.compile(r"(多少|几)(万)?吨|tonnes|\btons\b", re.I),
+    Quantity.ENERGY: re.compile(
+        r"(多少|几)(亿|万)?(度|千瓦时)|发电量(是|有)?多少|多少(清洁)?电(力|量)?|提供多少.{0,4}电"
+        r"|how much (clean )?(electricity|power)|kwh",
+        re.I,
+    ),
     Quantity.DATE: re.compile(r"哪一?年|哪一?天|几月几日|什么时候|何时|日期|\bwhen\b|what year|what date", re.I),
     Quantity.ORGANISATIONS: re.compile(r"多少(家|个成员|名成员)|how many members", re.I),
 }
@@ -39,6 +45,7 @@ _STATES: dict[Quantity, re.Pattern[str]] = {
     Quantity.POWER: re.compile(_NUM + r"(兆瓦|千瓦|万千瓦|MW|GW|kW)", re.I),
     Quantity.LENGTH: re.compile(_NUM + r"(公里|千米|km)", re.I),
     Quantity.MASS: re.compile(_NUM + r"(万|亿)?\s*吨"),
+    Quantity.ENERGY: re.compile(_NUM + r"(万|亿)?\s*(度|千瓦时|kWh)", re.I),
     Quantity.DATE: re.compile(r"(19|20)\d{2}\s*年|\d{1,2}\s*月|(19|20)\d{2}[/.-]\d{1,2}"),
     Quantity.ORGANISATIONS: re.compile(_NUM + r"(余|多)?\s*(家|个)"),
 }

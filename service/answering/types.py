@@ -7,13 +7,97 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal, Protocol
 
 from silkqa.index.language import Lang
+from silkqa.service.answering.quantities import Quantity
 from silkqa.service.retrieval.types import Hit
 
 Mode = Literal["extractive", "generative"]
+
+
+# --- what a question asks (answering.question) ------------------------------------
+
+
+class AnswerType(StrEnum):
+    FIGURE = "figure"  # a number of some unit family (see quantities)
+    DATE = "date"
+    PERSON = "person"
+    ORGANISATION = "organisation"
+    PLACE = "place"
+    REASON = "reason"
+    DEFINITION = "definition"
+    YES_NO = "yes_no"
+    LIST = "list"
+    OTHER = "other"
+
+
+# Answers that name a type of fact, to be found bound to the asked attribute.
+TYPED_ANSWERS = frozenset({AnswerType.FIGURE, AnswerType.DATE, AnswerType.PLACE, AnswerType.ORGANISATION, AnswerType.PERSON})
+
+
+class ConstraintKind(StrEnum):
+    NAME = "name"  # a place, organisation, person, project or programme
+    QUOTED = "quoted"  # 《…》 or “…”
+    YEAR = "year"
+    NUMBER = "number"  # a figure with its unit, as asked
+    TERM = "term"  # a word no document contains anything of (天气)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """Something the evidence must contain for the answer to be about what was asked."""
+
+    text: str  # as the question says it
+    kind: ConstraintKind
+    forms: tuple[str, ...]  # folded strings any of which counts (translations, the year's digits)
+    in_library: bool  # some passage contains a form of it
+    # Constraints of one group are alternatives, each answered in its own
+    # sentence: "柬埔寨、老挝", "X是什么时候成立的？Y呢？". None: on its own.
+    group: int | None = None
+
+
+class MetadataField(StrEnum):
+    ISSUER = "issuer"
+    DATE = "date"
+    NUMBER = "doc_number"
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One thing a question asks ("蒙内铁路有多长？连接的是哪两个地方？" asks two):
+    the type of answer, the unit families a figure must have, the words of the
+    asked attribute ("运营" in "哪一年开始运营"), and those of them the evidence
+    must hold one of (a date of the operation, not any date)."""
+
+    answer_type: AnswerType
+    quantities: frozenset[Quantity]
+    attribute: tuple[str, ...]
+    bound_to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    text: str
+    lang: Lang
+    asks: tuple[Ask, ...]  # at least one
+    constraints: tuple[Constraint, ...]
+    focus: tuple[str, ...]  # the question's other content words
+    documents: frozenset[str]  # doc ids it names by title or alias
+    several: bool  # wants a list, or an answer in parts
+    compare: bool  # one part per named document or item
+    metadata: tuple[MetadataField, ...]  # a named document's particulars it asks for (issuer, date, number)
+
+    @property
+    def answer_type(self) -> AnswerType:
+        """What the first ask wants: the shape of the answer."""
+        return self.asks[0].answer_type
+
+    @property
+    def attribute(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(w for ask in self.asks for w in ask.attribute))
 
 
 @dataclass(frozen=True)
@@ -34,6 +118,50 @@ class AnswerOptions:
         return self.abstain_threshold_zh if lang == "zh" else self.abstain_threshold_en
 
 
+class CoverageStatus(StrEnum):
+    COVERED = "covered"  # the evidence answers every part of the question
+    PARTIAL = "partial"  # some parts are answered; ``missing`` names the others
+    NOT_COVERED = "not_covered"  # nothing in the documents answers it (the answer abstains)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How fully the documents answer the question, and what they lack."""
+
+    status: CoverageStatus
+    missing: tuple[str, ...] = ()
+    note: str | None = None  # a sentence saying what is missing (partial answers)
+
+
+COVERED = Coverage(CoverageStatus.COVERED)
+
+
+@dataclass(frozen=True)
+class Abstention:
+    """Why the documents do not answer a question: ``reason`` says what they do
+    and do not contain, ``missing`` names what was asked and not found, and
+    ``related`` are the nearest passages (reading, not evidence)."""
+
+    reason: str
+    missing: tuple[str, ...]
+    related: tuple[Hit, ...]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of an answer: whole-sentence spans of one passage's document,
+    in reading order. ``listed``: the items of a section, one per line;
+    ``table``: a table row group; ``about``: the document a metadata part
+    answers for, when its evidence is in another one."""
+
+    hit: Hit
+    spans: tuple[tuple[int, int], ...]
+    listed: bool = False
+    table: bool = False
+    about: str | None = None
+    value: str | None = None  # a metadata answer's value, from the manifest, that the spans attest
+
+
 @dataclass(frozen=True)
 class Citation:
     marker: int
@@ -48,6 +176,7 @@ class Citation:
     # Set on a table cell cited for the row before it, e.g. "类目" for the
     # category its row inherits; the answer shows it as "（类目：民心相通[2]）".
     label: str | None = None
+    lang: Lang = "zh"  # the language of the quote (an English answer quotes Chinese text)
 
 
 @dataclass
@@ -62,6 +191,8 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     rewritten_question: str | None = None  # the standalone form of a follow-up (answering.followup)
     verification: VerificationReport | None = None  # set for generative answers (answering.generative.verify)
+    coverage: Coverage = COVERED
+    abstention: Abstention | None = None  # set when ``abstained``
 
 
 @dataclass(frozen=True)

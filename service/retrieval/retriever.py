@@ -11,11 +11,13 @@ on the dev set (eval/RESULTS.md)."""
 
 from __future__ import annotations
 
+import bisect
 import time
+from functools import cached_property
 
 import numpy as np
 
-from silkqa.index.language import fold, language_of
+from silkqa.index.language import fold, question_language
 from silkqa.index.store.embedding import Embedder
 from silkqa.index.store.lexical import tokenize
 from silkqa.index.store.types import BuiltIndex
@@ -37,11 +39,33 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.weights = weights
-        self._aliases = {
+        # Each document's title and aliases, folded: how questions name it.
+        self.document_names = {
             doc_id: frozenset(fold(a) for a in (*doc.meta.aliases, doc.meta.title) if a.strip())
             for doc_id, doc in index.documents.items()
         }
+        # The year each dated document appeared ("2017年的指导意见" names it by it).
+        self.document_years = {doc_id: doc.meta.date[:4] for doc_id, doc in index.documents.items() if doc.meta.date}
         self._chunk_doc = np.array([c.doc_id for c in index.chunks], dtype=object)
+
+    def chunk_at(self, doc_id: str, offset: int) -> int | None:
+        """The index of the chunk of ``doc_id`` that holds ``offset``."""
+        starts, indices = self._doc_chunks.get(doc_id, ([], []))
+        at = bisect.bisect_right(starts, offset) - 1
+        if at < 0:
+            return None
+        i = indices[at]
+        return i if offset < self.index.chunks[i].end else None
+
+    @cached_property
+    def _doc_chunks(self) -> dict[str, tuple[list[int], list[int]]]:
+        """Each document's chunk starts (sorted) and chunk indices, for ``chunk_at``."""
+        out: dict[str, tuple[list[int], list[int]]] = {}
+        for i, c in sorted(enumerate(self.index.chunks), key=lambda ic: (ic[1].doc_id, ic[1].start)):
+            starts, indices = out.setdefault(c.doc_id, ([], []))
+            starts.append(c.start)
+            indices.append(i)
+        return out
 
     def hit(self, i: int, score: float, bm25: float, dense: float) -> Hit:
         chunk = self.index.chunks[i]
@@ -56,11 +80,11 @@ class Retriever:
         keywords = self.index.lexical.keywords(text)
         return Query(
             text=text,
-            lang=language_of(text),
+            lang=question_language(text),
             keywords=keywords,
             tokens=tuple(tokenize(keywords)),
             vector=self.embedder.encode([fold(text)])[0],
-            named_documents=named_documents(text, self._aliases),
+            named_documents=named_documents(text, self.document_names),
         )
 
     def unit_similarities(self, query: Query, unit_ids: np.ndarray) -> np.ndarray:

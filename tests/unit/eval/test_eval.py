@@ -69,6 +69,7 @@ def _result(**kw) -> QuestionResult:
         id="q",
         lang="zh",
         kind="factoid",
+        category="factoid",
         answerable=True,
         abstained=False,
         relevant_ranks=(),

@@ -22,7 +22,7 @@ def test_index_translates_english_questions(snapshot, runtime):
 
 
 def test_documents_named_by_their_aliases(snapshot, runtime):
-    aliases = snapshot.retriever._aliases
+    aliases = snapshot.retriever.document_names
     assert named_documents("指导意见在人才队伍建设方面有哪些要求？", aliases) == {"guiding-opinion-2017"}
     assert named_documents("2022年的意见和合作规划对绿色金融的要求有何不同？", aliases) == {
         "opinion-2022",

@@ -1,0 +1,178 @@
+"""Whether a piece of evidence answers the question asked, tested part by part.
+
+Evidence answers a question when it contains every hard constraint of the
+question (``answering.question``) — in the sentence itself, its section path
+or its table row's context — and, for a question that expects a figure, a
+date, a place, an organisation or a person, a span of that type together with
+the asked attribute. A word the library has never seen cannot be answered
+about at all. The verdict lists what is missing, so an abstention can say it:
+"文件提到……，没有提到坦桑尼亚。"
+
+A similarity score is not evidence: a passage about Kenya's railway scores as
+well for a question about Tanzania as for one about Kenya. These tests are
+string tests, deterministic and explainable."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from silkqa.index.language import HAN, compact
+from silkqa.service.answering.quantities import Quantity, states
+from silkqa.service.answering.question import parts_of_speech
+from silkqa.service.answering.types import AnswerType, Constraint, QuestionAnalysis
+
+_HAS_FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+(?:个|项|家|座|条|名|次|批|类|大|种)")
+_ORGANISATION = re.compile(
+    r"[\u4e00-\u9fff]{1,12}(?:部|委员会|委|局|院|署|办公室|中心|基金|银行|公司|集团|大学|联盟|组织|协会|理事会|秘书处|政府|学会)"
+)
+_PLACE_MARK = re.compile(
+    r"[\u4e00-\u9fff]{1,8}(?:国|省|市|州|港|岛|湾|河|湖|山|地区|流域|半岛)(?![\u4e00-\u9fff]{0,1}(?:家|际|内|外))"
+)
+_PERSON_MARK = re.compile(
+    r"[\u4e00-\u9fff]{2,4}(?:主席|总理|部长|总统|秘书长|教授|先生|女士|博士)|(?:主席|总理|部长|总统|秘书长)[\u4e00-\u9fff]{2,4}"
+)
+
+
+class Gap(StrEnum):
+    ABSENT = "absent"  # no document contains it
+    NOT_WITH = "not_with"  # documents contain it, not this evidence
+    DETAIL = "detail"  # the evidence is about the subject but lacks the asked detail
+
+
+@dataclass(frozen=True)
+class Missing:
+    what: str  # as the question says it, or the kind of detail ("年份")
+    gap: Gap
+
+
+@dataclass(frozen=True)
+class Judgement:
+    missing: tuple[Missing, ...]  # the hard constraints this evidence lacks
+    answers: frozenset[int]  # the question's asks it answers (indices into ``asks``)
+    lacking: tuple[Missing, ...]  # the details it lacks for the other asks
+    covers: frozenset[str] = frozenset()  # the grouped constraints it holds (each answered in its own sentence)
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and bool(self.answers)
+
+    @property
+    def gaps(self) -> tuple[Missing, ...]:
+        return self.missing + self.lacking
+
+
+def present(constraint: Constraint, evidence: str) -> bool:
+    """``evidence`` already ``compact``."""
+    return any(compact(form) in evidence for form in constraint.forms if form)
+
+
+def mentions(word: str, evidence: str) -> bool:
+    """Whether ``evidence`` (already ``compact``) holds ``word``, or, for a
+    short Chinese word, its characters in order close together: 投运 is said
+    as 投入运营."""
+    word = compact(word)
+    if word in evidence:
+        return True
+    if not (2 <= len(word) <= 4) or not HAN.search(word):
+        return False
+    gap = ".{0,2}"
+    return re.search(gap.join(re.escape(ch) for ch in word), evidence) is not None
+
+
+# The detail a typed question asks for, as an abstention names it.
+_DETAIL_WORDS = {
+    "zh": {
+        AnswerType.DATE: "时间",
+        AnswerType.FIGURE: "具体数字",
+        AnswerType.PLACE: "地点",
+        AnswerType.ORGANISATION: "部门或机构",
+        AnswerType.PERSON: "人物",
+    },
+    "en": {
+        AnswerType.DATE: "the date",
+        AnswerType.FIGURE: "the figure",
+        AnswerType.PLACE: "the place",
+        AnswerType.ORGANISATION: "the organisation",
+        AnswerType.PERSON: "the person",
+    },
+}
+_QUANTITY_WORDS = {
+    "zh": {
+        Quantity.MONEY: "金额",
+        Quantity.POWER: "装机容量",
+        Quantity.LENGTH: "长度",
+        Quantity.MASS: "数量（吨）",
+        Quantity.ENERGY: "电量",
+        Quantity.DATE: "时间",
+        Quantity.ORGANISATIONS: "数量",
+    },
+    "en": {
+        Quantity.MONEY: "the amount of money",
+        Quantity.POWER: "the capacity",
+        Quantity.LENGTH: "the length",
+        Quantity.MASS: "the tonnage",
+        Quantity.ENERGY: "the amount of electricity",
+        Quantity.DATE: "the date",
+        Quantity.ORGANISATIONS: "the number",
+    },
+}
+
+
+def detail_word(lang: str, kind: AnswerType) -> str:
+    return _DETAIL_WORDS[lang].get(kind, "具体内容" if lang == "zh" else "the detail asked for")
+
+
+def _states_type(kind: AnswerType, sentence: str) -> bool:
+    if kind is AnswerType.DATE:
+        return states(Quantity.DATE, sentence)
+    if kind is AnswerType.FIGURE:
+        return bool(_HAS_FIGURE.search(sentence))
+    if kind is AnswerType.ORGANISATION:
+        return bool(_ORGANISATION.search(sentence)) or "nt" in _tags(sentence)
+    if kind is AnswerType.PLACE:
+        return bool(_PLACE_MARK.search(sentence)) or "ns" in _tags(sentence)
+    if kind is AnswerType.PERSON:
+        # In policy documents "who" is as often a body as a person.
+        tags = _tags(sentence)
+        return bool(_PERSON_MARK.search(sentence) or _ORGANISATION.search(sentence)) or bool(tags & {"nr", "nrfg", "nt"})
+    return True
+
+
+def _tags(sentence: str) -> set[str]:
+    return {flag for _, flag, _ in parts_of_speech(sentence)}
+
+
+def judge(analysis: QuestionAnalysis, sentence: str, context: str) -> Judgement:
+    """Whether ``sentence`` (with ``context``: its document title, section path
+    and table row context) answers ``analysis``, and what it lacks if not."""
+    body = compact(sentence)
+    around = compact(context) + body
+    missing: list[Missing] = []
+    covers = {c.text for c in analysis.constraints if c.group is not None and c.in_library and present(c, around)}
+    groups_held = {c.group for c in analysis.constraints if c.text in covers}
+    for constraint in analysis.constraints:
+        if not constraint.in_library:
+            missing.append(Missing(constraint.text, Gap.ABSENT))
+        elif constraint.group is not None:
+            if constraint.group not in groups_held and constraint.text not in {m.what for m in missing}:
+                missing.append(Missing(constraint.text, Gap.NOT_WITH))
+        elif not present(constraint, around):
+            missing.append(Missing(constraint.text, Gap.NOT_WITH))
+    answers: set[int] = set()
+    lacking: list[Missing] = []
+    words = _QUANTITY_WORDS[analysis.lang]
+    for i, ask in enumerate(analysis.asks):
+        gaps = [Missing(words[kind], Gap.DETAIL) for kind in sorted(ask.quantities) if not states(kind, sentence)]
+        if not ask.quantities and not _states_type(ask.answer_type, sentence):
+            gaps.append(Missing(detail_word(analysis.lang, ask.answer_type), Gap.DETAIL))
+        if ask.bound_to and not any(mentions(word, around) for word in ask.bound_to):
+            detail = detail_word(analysis.lang, ask.answer_type)
+            word = ask.bound_to[-1]
+            gaps.append(Missing(f"{word}的{detail}" if analysis.lang == "zh" else f"{detail} of {word}", Gap.DETAIL))
+        if gaps:
+            lacking.extend(gaps)
+        else:
+            answers.add(i)
+    return Judgement(tuple(missing), frozenset(answers), tuple(lacking), frozenset(covers))

@@ -1,0 +1,623 @@
+"""What a question asks: the documents it names, its hard constraints (places,
+organisations, people, projects, quoted names, years and numbers, and words
+the library has never seen), the type of answer it expects, and the asked
+attribute that answer must be bound to.
+
+"进展报告里比亚迪向智利交付的纯电动公交车是哪一年开始运营的？" names the
+progress report, constrains the answer to 比亚迪 and 智利, expects a year, and
+asks about 运营: a sentence with a year but no word of operation does not
+answer it. "Which Tanzanian cities does the Mombasa–Nairobi railway
+connect?" constrains it to Tanzania, which the library never mentions.
+
+The analysis is deterministic and explainable: the answerability check
+(``answering.answerability``) tests evidence against exactly these parts, and
+an abstention names the parts that were missing. The raw material is jieba's
+parts of speech, the library's own vocabulary (through its BM25 index), the
+manifest's document names and CC-CEDICT for English names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from functools import lru_cache
+
+import jieba.posseg
+
+from silkqa.index.language import ENGLISH_STOPWORDS, HAN, STOPWORDS, compact, fold, question_language
+from silkqa.index.store.bilingual import chinese_glosses, english_lemmas, translations
+from silkqa.index.store.lexical import LexicalIndex, han_bigrams, segmenter
+from silkqa.service.answering.quantities import asked_quantities
+from silkqa.service.answering.types import (
+    AnswerType,
+    Ask,
+    Constraint,
+    ConstraintKind,
+    MetadataField,
+    QuestionAnalysis,
+)
+
+# --- answer types -----------------------------------------------------------------
+
+# First match wins, so the specific patterns come before the general ones.
+_ZH_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
+    (AnswerType.DATE, re.compile(r"哪一?年|哪几年|哪年|何时|什么时候|什么时间|哪一?天|几月|哪个月|日期|时间是")),
+    (
+        AnswerType.ORGANISATION,
+        re.compile(r"哪(个|些|家)(部门|机构|单位|组织|部委|国家部委|银行|企业|公司)|由谁|谁(发布|印发|牵头|主办|负责)|牵头单位"),
+    ),
+    (AnswerType.PERSON, re.compile(r"谁|哪位|何人|作者")),
+    (AnswerType.PLACE, re.compile(r"哪里|哪儿|在哪|哪(个|些|两个|几个)?(国家|城市|地区|省|港口)|哪国|何地")),
+    (
+        AnswerType.FIGURE,
+        re.compile(r"多少|(?<!哪)几(?:万|亿|千|百|十|年|辆|台|户|吨|次|倍)|多大|多长|多高|多远|多久|比例|占比|百分之|比重"),
+    ),
+    (AnswerType.REASON, re.compile(r"为什么|为何|为啥|原因|缘由|怎么会")),
+    (AnswerType.DEFINITION, re.compile(r"什么是|是什么意思|指什么|指的是什么|含义|定义")),
+    (AnswerType.YES_NO, re.compile(r"是否|有没有|是不是|能否|可否|吗[？?]?\s*$")),
+    (AnswerType.LIST, re.compile(r"哪些|哪几|有什么|包括什么|包含什么|都有|几[项条个点类种]|几个方面")),
+)
+_EN_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
+    (AnswerType.DATE, re.compile(r"\bwhen\b|\bwhat (year|date|month|day)\b|\bwhich year\b|\bin what year\b", re.I)),
+    (
+        AnswerType.ORGANISATION,
+        re.compile(
+            r"\bwhich (ministr|department|agenc|organi[sz]ation|institution|bank|compan)\w*"
+            r"|\bwho (issued|published|released|leads|led)\b",
+            re.I,
+        ),
+    ),
+    (AnswerType.PERSON, re.compile(r"\bwho\b|\bwhose\b", re.I)),
+    (AnswerType.PLACE, re.compile(r"\bwhere\b|\bwhich (countr|cit|region|port|province)\w*", re.I)),
+    (
+        AnswerType.FIGURE,
+        re.compile(r"\bhow (many|much|long|large|big|far|high)\b|\bwhat (share|percentage|proportion|amount)\b", re.I),
+    ),
+    (AnswerType.REASON, re.compile(r"\bwhy\b|\bwhat (is|was) the reason\b|\bfor what reason\b", re.I)),
+    (AnswerType.DEFINITION, re.compile(r"\bwhat (is|are) meant by\b|\bwhat does .+ mean\b|\bdefin(e|ition)\b", re.I)),
+    (AnswerType.YES_NO, re.compile(r"^\s*(is|are|was|were|does|do|did|can|could|will|has|have|should)\b", re.I)),
+    (AnswerType.LIST, re.compile(r"\bwhat are\b|\bwhich\b|\blist\b|\bwhat (measures|steps|principles|goals|tasks)\b", re.I)),
+)
+# Several things wanted: a list, a part per document, two questions in one.
+_SEVERAL_ZH = re.compile(r"哪些|哪几|分别|各[有是要为自]|都有|有几[条个项]|几[条项个]方面|[？?].+[？?]|和.+(分别|各自)")
+_SEVERAL_EN = re.compile(r"\bwhich\b.*\bare\b|\bwhat are\b|\blist\b|\brespectively\b|\beach of\b|\bboth\b|[?].+[?]", re.I)
+_COMPARE = re.compile(
+    r"分别|各自|对比|相比|比较|区别|异同|不同之处|\brespectively\b|\bcompare|\bdiffer|\bboth\b|\beach of\b", re.I
+)
+
+# Asking for a document's own particulars: who issued it, when, its number.
+_METADATA: tuple[tuple[MetadataField, re.Pattern[str]], ...] = (
+    (MetadataField.NUMBER, re.compile(r"文号|发文字号|几号文|document number|reference number", re.I)),
+    (
+        MetadataField.ISSUER,
+        re.compile(
+            # The document is what was issued: the verb ends its clause.
+            r"((哪[个些家]|哪几个|什么)(部门|机构|单位|部委)|谁)[^？?，,]{0,6}(发布|印发|出台|颁布|制定|联合发布|联合印发)(的|了)?\s*(呢|吗)?\s*([？?。！!]|$)"
+            r"|发文机关|发布机构|发布单位"
+            r"|\bwho (issued|published|released|wrote|drafted)\b"
+            r"|\bwhich (ministries|ministry|departments|department|agencies|agency)\b.*\b(issue|publish|release)",
+            re.I,
+        ),
+    ),
+    (
+        MetadataField.DATE,
+        re.compile(
+            r"(什么时候|何时|哪[一]?天|哪[一]?年|哪个月|几月)[^？?，,]{0,4}(发布|印发|出台|颁布|发表)(的|了)?\s*(呢|吗)?\s*([？?。！!]|$)"
+            r"|(发布|印发|出台)(时间|日期|于)"
+            r"|\bwhen (was|were|did)\b.*\b(issued|published|released|adopted|issue|publish|release)",
+            re.I,
+        ),
+    ),
+)
+
+# Words that refer to a document or to the asking itself, not to the subject.
+_DOCUMENT_WORDS = frozenset(
+    """指导意见 意见 规划 合作规划 报告 进展报告 论文 文章 文件 文档 框架 这份 那份 这篇 那篇 资料 材料 原文 里面 里 中
+    提到 说 讲 写 介绍 提及 表示 指出 认为 规定 明确 第几 一下 具体 情况 内容 方面 相关 主要 哪些 怎样 如何 怎么 什么
+    多少 几 请问 能否 是否 表里 表中 表格 网页 原话 大事记""".split()
+)
+# Words asking for an aspect of something (its attitude, highlights, examples):
+# what kind of answer is wanted, never a thing the documents must name.
+_ASPECT_WORDS = frozenset(
+    """态度 亮点 特点 特色 例子 看法 说法 评价 影响 意义 作用 地位 区别 不同 差别 异同 原因 办法 好处 效果 表现 细节
+    角度 维度 方面 内容 情况 分别 各自 特别之处 特别 之处 关系 联系 做法 经验 启示 条 项 点 块""".split()
+)
+_EN_DOCUMENT_WORDS = frozenset(
+    """document documents opinion opinions guiding guideline guidelines plan cooperation report progress paper article framework
+    study authors author say says said mention mentions mentioned state states stated describe describes according text
+    what which who whom when where why how many much does do did is are was were""".split()
+)
+# Place words too general to constrain anything.
+_GENERIC_NAMES = frozenset(
+    "中国 我国 国家 国内 国外 国际 全球 世界 各国 沿线 沿线国家 地区 城市 海外 境外 中方 各方 当地 东道国".split()
+)
+_EN_SENTENCE_START = frozenset(
+    """what which who whom whose when where why how is are was were does do did can could will would should has have
+    please tell list give""".split()
+)
+_NAME_TAGS = frozenset({"ns", "nr", "nrt", "nrfg", "nt", "nz", "eng"})
+# Only a noun the library has nothing of rules a question out: verbs and
+# adjectives are paraphrased too freely (定为, 能供) to count.
+_NOUN_TAGS = frozenset({"n", "nz", "j", "l", "i"})
+# A word jieba does not tag (a domain word) is a name when it names a project,
+# a body or a programme: 蒙内铁路, not 清洁能源.
+_PROJECT_NAME = re.compile(
+    r"[\u3400-\u9fff]{2,}(铁路|公路|港|电站|项目|工程|园区?|示范区|中心|基金|银行|公司|集团|联盟|计划|倡议|论坛|大会|协议|宣言|共识)$"
+)
+# Quoted words this short are emphasis, not names.
+_EMPHASIS_CHARS = 4
+_COORDINATION = re.compile(r"和|与|及|以及|、|跟|同|或|或者|还是|and|or|,|，")
+_CLAUSE_BREAK = re.compile(r"[？?；;。]")
+# What jieba makes of the pieces of a name it does not know.
+_NAME_PIECE_TAGS = frozenset({"n", "ng", "nr", "nrt", "nrfg", "ns", "nz", "nt", "x", "j"})
+# Question expressions beyond the answer types' own patterns.
+_ZH_QUESTION_WORDS = re.compile(
+    r"怎么回事|怎么样|怎样|如何|干什么|做什么|是什么|有什么|什么样|哪些|哪几个?|哪一?个|什么|时候|现在|目前|如今|当年|今后|以后"
+)
+# Words around a question word that do not say what is asked.
+_GENERIC_ATTRIBUTES = frozenset(
+    """开始 进行 实现 达到 提供 需要 主要 要求 有 是 为 做 出 来自 包括 涉及 属于 占 用 能 可以 会 要 对 将 让 使 给
+    共 一共 总共 具体 规模 数量 金额 比例 总量 总额 数目 人数 数字 水平""".split()
+)
+# Capitalised English words that name no place or body.
+_EN_COMMON_CAPITALS = frozenset("english chinese i belt road initiative bri silk green".split())
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)?(?!\d)")
+_NUMBER_WITH_UNIT = re.compile(
+    r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万|亿)?\s*"
+    r"(公里|千米|千瓦|兆瓦|吨|美元|元|人民币|公顷|辆|台|户|个|家|项|座|名|人|%|％|km|MW|GW)",
+    re.I,
+)
+_QUOTED = re.compile(r"《([^》]{2,60})》|“([^”]{2,40})”|\"([^\"]{2,40})\"")
+# A run of capitalised words, hyphenated or not: "Abu Dhabi", "China–Europe Railway Express".
+_EN_NAME_RUN = re.compile(r"\b[A-Z][A-Za-z'’]*(?:(?:\s+|[-–—])[A-Z][A-Za-z'’]*)*")
+_EN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
+# What a list is of, too general to be looked for in its items.
+_GENERIC_CLASSES = frozenset(
+    """措施 要求 方面 内容 工作 任务 问题 目标 重点 领域 举措 意义 作用 情况 成果 进展 做法 建议 政策 行动 机制
+    项目 活动 方式 途径""".split()
+)
+HAN_ONLY = re.compile(r"[\u3400-\u9fff]+")
+# How rare a name must be in the library to constrain an answer: a name in
+# more passages than this share (中国, 沿线国家) describes the whole library.
+_GENERIC_SHARE = 0.05
+
+
+class LibraryTerms:
+    """What the library's vocabulary says about a term: whether any passage
+    contains it, and how many passages do. Read through the BM25 index, so it
+    costs a dictionary look-up whatever the library's size."""
+
+    def __init__(self, lexical: LexicalIndex):
+        self.lexical = lexical
+
+    def passages_with(self, term: str) -> int:
+        """An estimate of how many passages contain ``term`` (0: none)."""
+        term = fold(term).strip()
+        if not term:
+            return 0
+        idf = self.lexical.idf(term)
+        if idf == 0.0 and len(term) >= 2:
+            # Not a word of the index: its tokens (words and character pairs)
+            # must all be there ("2030年前碳达峰行动方案").
+            tokens = han_bigrams(term) if HAN_ONLY.fullmatch(term) else self.lexical.tokens(term)
+            idfs = [self.lexical.idf(t) for t in tokens]
+            if not idfs or not all(idfs):
+                return 0
+            idf = max(idfs)  # the rarest token bounds the term's frequency
+        if idf == 0.0:
+            return 0
+        n = self.lexical.size
+        # idf = ln(1 + (n - df + 0.5) / (df + 0.5)), solved for df
+        return max(1, round((n + 1) / (2.718281828459045**idf) - 0.5))
+
+    def known(self, term: str) -> bool:
+        return self.passages_with(term) > 0
+
+    def generic(self, term: str) -> bool:
+        return self.passages_with(term) > _GENERIC_SHARE * max(self.lexical.size, 1)
+
+
+@lru_cache(maxsize=1)
+def _pos_tokenizer() -> jieba.posseg.POSTokenizer:
+    return jieba.posseg.POSTokenizer(segmenter())
+
+
+def parts_of_speech(text: str) -> list[tuple[str, str, int]]:
+    """(word, part of speech, start offset) for ``text``."""
+    out, pos = [], 0
+    for pair in _pos_tokenizer().cut(text):
+        word, flag = pair.word, pair.flag
+        at = text.find(word, pos)
+        at = pos if at < 0 else at
+        out.append((word, flag, at))
+        pos = at + len(word)
+    return out
+
+
+def answer_type(text: str, lang: str) -> AnswerType:
+    for kind, pattern in _ZH_TYPES if lang == "zh" else _EN_TYPES:
+        if pattern.search(text):
+            return kind
+    return AnswerType.OTHER
+
+
+def metadata_fields(text: str) -> tuple[MetadataField, ...]:
+    """The particulars of a named document a question asks for, in the order
+    the question asks them ("是哪几个部门联合印发的？具体哪天？")."""
+    found = [(m.start(), name) for name, pattern in _METADATA if (m := pattern.search(text))]
+    return tuple(name for _, name in sorted(found))
+
+
+def _masked(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` with the spans replaced by spaces (offsets stay put)."""
+    chars = list(text)
+    for s, e in spans:
+        for i in range(s, e):
+            chars[i] = " "
+    return "".join(chars)
+
+
+# Share of a title's character pairs a question must hold to name it loosely.
+_LOOSE_TITLE = 0.7
+# "the strategy paper", "this research paper": the kind word of an English alias.
+_EN_DOCUMENT = re.compile(r"\b(?:the|this|that)\s+(?:[a-z]+\s+){0,2}?(paper|report|plan|opinion|study)\b")
+# A year naming a document by when it appeared: "2017年的指导意见", "the 2022 opinion".
+_YEAR_DOCUMENT = re.compile(
+    r"((?:19|20)\d{2})\s*年?\s*(?:的|那份|这份|那篇|这篇)?\s*"
+    r"(指导意见|意见|合作规划|规划|进展报告|报告|论文|文章|文件"
+    r"|guiding opinions?|opinions?|cooperation plan|plan|progress report|report|paper)"
+)
+
+
+def _document_spans(
+    folded: str, names: dict[str, frozenset[str]], years: dict[str, str]
+) -> tuple[frozenset[str], list[tuple[int, int]]]:
+    """The documents ``folded`` names (by title or alias, or by its year and
+    kind) and where it names them."""
+    docs, spans = set(), []
+    for doc_id, forms in names.items():
+        for form in forms:
+            for m in re.finditer(re.escape(form), folded):
+                docs.add(doc_id)
+                spans.append((m.start(), m.end()))
+    asked = compact(folded)
+    for doc_id, forms in names.items():
+        if doc_id in docs:
+            continue
+        for form in forms:
+            # A title named loosely ("关于共建一带一路绿色发展的意见" for
+            # 《关于推进共建“一带一路”绿色发展的意见》): most of its pairs.
+            title = re.sub(r"[“”\"《》]", "", compact(form))
+            pairs = [title[i : i + 2] for i in range(len(title) - 1)]
+            if len(title) >= 8 and sum(p in asked for p in pairs) >= _LOOSE_TITLE * len(pairs):
+                docs.add(doc_id)
+    for m in _EN_DOCUMENT.finditer(folded):
+        head = m.group(1)
+        fitting = [d for d, forms in names.items() if any(form.endswith(head) and " " in form for form in forms)]
+        if len(fitting) == 1:
+            docs.add(fitting[0])
+            spans.append(m.span())
+    for m in _YEAR_DOCUMENT.finditer(folded):
+        year, word = m.groups()
+        dated = [d for d, y in years.items() if y == year]
+        fitting = [d for d in dated if any(word in form or form in word for form in names.get(d, ()))] or dated
+        if len(fitting) == 1:
+            docs.add(fitting[0])
+            spans.append(m.span())
+    return frozenset(docs), spans
+
+
+def _merge_names(tokens: list[tuple[str, str, int]], terms: LibraryTerms) -> list[tuple[str, str, int]]:
+    """Join what jieba split out of a name the library knows (卡 + 洛特 → 卡洛特,
+    芹 + 苴 → 芹苴): adjacent pieces, one a single character, whose join occurs in
+    the library. A join the library lacks is left apart (越南 + 芹 stays two)."""
+    merged: list[tuple[str, str, int]] = []
+    for word, flag, at in tokens:
+        if merged:
+            prev_word, prev_flag, prev_at = merged[-1]
+            joined = prev_word + word
+            adjacent = prev_at + len(prev_word) == at
+            single = len(word) == 1 or len(prev_word) == 1
+            pieces = all(f in _NAME_PIECE_TAGS for f in (flag, prev_flag))
+            cjk = HAN.fullmatch(word[0]) and HAN.fullmatch(prev_word[-1])
+            if adjacent and single and pieces and cjk and terms.known(joined):
+                merged[-1] = (joined, "nz", prev_at)
+                continue
+        merged.append((word, flag, at))
+    return merged
+
+
+def _wh_spans(text: str, lang: str) -> list[tuple[int, int]]:
+    """Where the question words are: asked about, not constraints."""
+    patterns = [p for _, p in (_ZH_TYPES if lang == "zh" else _EN_TYPES)] + [_ZH_QUESTION_WORDS]
+    return [m.span() for p in patterns for m in p.finditer(text)]
+
+
+def _zh_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], list[tuple[str, str, int]]]:
+    """Hard constraints of a Chinese question (its document references already
+    blanked out), and its remaining content words with their tags."""
+    found: list[tuple[Constraint, int, int]] = []  # with where the question says it
+    taken: list[tuple[int, int]] = []
+    for m in _QUOTED.finditer(text):
+        name = next(g for g in m.groups() if g).strip()
+        # A title (《…》) or a long quoted name must be found; a short word in
+        # quotation marks (“首发”) is the user's emphasis, read as a word.
+        if name and (m.group(0).startswith("《") or len(name) > _EMPHASIS_CHARS):
+            found.append((Constraint(name, ConstraintKind.QUOTED, (fold(name),), terms.known(name)), *m.span()))
+            taken.append(m.span())
+    for m in _NUMBER_WITH_UNIT.finditer(text):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        found.append((Constraint(m.group(0), ConstraintKind.NUMBER, (m.group(1),), True), *m.span()))
+        taken.append(m.span())
+    for m in _YEAR.finditer(text):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        year = Constraint(m.group(0).strip(), ConstraintKind.YEAR, (m.group(1),), terms.known(m.group(1)))
+        found.append((year, *m.span()))
+        taken.append(m.span())
+    rest = _masked(text, taken + _wh_spans(text, "zh"))
+    words: list[tuple[str, str, int]] = []
+    nouns: list[str] = []
+    unknown: list[str] = []
+    for word, flag, at in _merge_names(parts_of_speech(rest), terms):
+        word = word.strip()
+        if not word or not re.search(r"[\w]", word) or word in STOPWORDS or word in _DOCUMENT_WORDS:
+            continue
+        if word in _ASPECT_WORDS or _after_which(text, at):
+            words.append((word, flag, at))  # what is asked about, not a constraint
+            continue
+        name = flag in _NAME_TAGS or (flag == "x" and _PROJECT_NAME.search(word) is not None)
+        if name and len(word) >= 2 and word not in _GENERIC_NAMES and not terms.generic(word):
+            forms = _name_forms(word, terms)
+            constraint = Constraint(word, ConstraintKind.NAME, forms, any(terms.known(f) for f in forms))
+            found.append((constraint, at, at + len(word)))
+            nouns.append(word)
+            continue
+        if flag in _NOUN_TAGS and len(word) >= 2:
+            nouns.append(word)
+            if not terms.known(word) and not _any_pair_known(word, terms):
+                unknown.append(word)
+        words.append((word, flag, at))
+    # A question whose things are mostly unknown to the library (明天北京的天气)
+    # is about something else. One unknown word among known ones (态度, 亮点) is
+    # a paraphrase, not grounds to abstain.
+    constraints = _grouped(text, found)
+    if unknown and 2 * len(unknown) >= len(nouns):
+        constraints.extend(Constraint(w, ConstraintKind.TERM, (fold(w),), False) for w in unknown)
+    return constraints, words
+
+
+def _after_which(text: str, at: int) -> bool:
+    """Whether the word at ``at`` follows 哪家/哪个/哪些 (blanked as a question
+    word): "哪家中资银行" asks for a bank, it does not name one."""
+    return bool(re.search(r"哪[个些家位几]?个?\s*$", text[max(0, at - 3) : at]))
+
+
+def _grouped(text: str, found: list[tuple[Constraint, int, int]]) -> list[Constraint]:
+    """The constraints, those the question coordinates put in one group:
+    names joined by 和/与/、 ("柬埔寨、老挝"), or each in a clause of its own
+    ("X是什么时候成立的？Y呢？"). One of a group is enough for a sentence; the
+    answer should hold them all. A name no document has stays hard."""
+    found = sorted(found, key=lambda f: f[1])
+    coordinated = (ConstraintKind.NAME, ConstraintKind.QUOTED, ConstraintKind.YEAR)
+    names = [f for f in found if f[0].kind in coordinated and f[0].in_library]
+    groups: dict[int, int] = {}  # index into names -> group
+    for i in range(1, len(names)):
+        (_, _, prev_end), (_, start, _) = names[i - 1], names[i]
+        between = text[prev_end:start]
+        if _COORDINATION.fullmatch(between.strip()) or _CLAUSE_BREAK.search(between):
+            group = groups.setdefault(i - 1, i - 1)
+            groups[i] = group
+    by_constraint = {id(names[i][0]): g for i, g in groups.items()}
+    return [replace(c, group=by_constraint.get(id(c))) for c, _, _ in found]
+
+
+def _name_forms(name: str, terms: LibraryTerms) -> tuple[str, ...]:
+    """A Chinese name and the other Chinese forms the dictionary glosses alike
+    that the library uses (印尼 → 印度尼西亚)."""
+    forms = [fold(name)]
+    for english in chinese_glosses(name):
+        forms.extend(fold(c) for c in translations(english) if len(c) >= 2 and terms.known(c))
+    return tuple(dict.fromkeys(forms))
+
+
+def _any_pair_known(word: str, terms: LibraryTerms) -> bool:
+    """Whether any character pair of ``word`` occurs: 电动车 shares 电动 with
+    电动汽车, so it is a paraphrase, not an unknown thing."""
+    if not HAN.search(word):
+        return terms.known(word)
+    return any(terms.known(word[i : i + 2]) for i in range(len(word) - 1))
+
+
+def _dictionary_form(word: str) -> str:
+    """The form of an English name the dictionary knows ("Tanzania" for
+    "Tanzanian"): how an abstention names it."""
+    lemma = next((lemma for lemma in english_lemmas(fold(word)) if translations(lemma)), None)
+    return word if lemma is None or lemma == fold(word) else lemma.title()
+
+
+def _en_forms(word: str, terms: LibraryTerms, proper: bool = False) -> tuple[tuple[str, ...], bool, bool]:
+    """(forms to look for, whether the library has any, whether the word has a
+    dictionary translation at all) for an English word or name; ``proper``:
+    only translations of the dictionary's proper nouns (Kenya, not kenya's
+    homographs)."""
+    folded = fold(word)
+    forms = [folded] if terms.known(folded) else []
+    found_translation = False
+    for lemma in english_lemmas(folded):
+        chinese = [c for c in translations(lemma, proper=proper) if len(c) >= 2]
+        found_translation = found_translation or bool(chinese)
+        # A one-character gloss (气 for "weather") matches anything.
+        forms.extend(c for c in chinese if terms.known(c))
+    forms = list(dict.fromkeys(forms))
+    return tuple(forms), bool(forms), found_translation
+
+
+def _en_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], list[tuple[str, str, int]]]:
+    constraints: list[Constraint] = []
+    taken: list[tuple[int, int]] = []
+    for m in _QUOTED.finditer(text):
+        name = next(g for g in m.groups() if g).strip()
+        if name:
+            constraints.append(Constraint(name, ConstraintKind.QUOTED, (fold(name),), terms.known(name)))
+        taken.append(m.span())
+    for m in _YEAR.finditer(text):
+        constraints.append(Constraint(m.group(1), ConstraintKind.YEAR, (m.group(1),), terms.known(m.group(1))))
+        taken.append(m.span())
+    words: list[tuple[str, str, int]] = []
+    first_word = _EN_WORD.search(text)
+    for m in _EN_NAME_RUN.finditer(text):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        taken.append(m.span())
+        capitals = [w for w in re.split(r"\s+", re.sub(r"[-–—]", "-", m.group(0))) if w]
+        if first_word and m.start() == first_word.start() and not capitals[0].isupper():
+            capitals = capitals[1:]  # a capital that starts the question says nothing
+        for name, single in _name_runs(capitals):
+            if single and (name.lower() in ENGLISH_STOPWORDS or name.lower() in _EN_DOCUMENT_WORDS):
+                continue
+            if single and name.lower() in _EN_COMMON_CAPITALS:
+                continue
+            # A compound ("China-Europe", "Mombasa-Nairobi") or a multi-word
+            # name ("Abu Dhabi", "Silk Road Fund") is one name: the dictionary's
+            # word for it, or nothing to check.
+            forms, known, translatable = _en_forms(name, terms, proper=single)
+            named = not single or _is_place_or_name(name)
+            if known and named and not any(terms.generic(f) for f in forms):
+                constraints.append(Constraint(_dictionary_form(name), ConstraintKind.NAME, forms, True))
+            elif not known and translatable and named:
+                # A place or a name the dictionary knows that no document uses (Tanzania).
+                constraints.append(Constraint(_dictionary_form(name), ConstraintKind.NAME, (fold(name),), False))
+    rest = _masked(text, taken + _wh_spans(text, "en"))
+    tokens = [m for m in _EN_WORD.finditer(rest) if fold(m.group(0)) not in _EN_DOCUMENT_WORDS]
+    units = 0
+    absent: list[str] = []
+    i = 0
+    while i < len(tokens):
+        # The longest run of up to three words the dictionary knows ("wind farm" → 风场).
+        n = 1
+        for n in (3, 2, 1):
+            run = tokens[i : i + n]
+            phrase = " ".join(fold(m.group(0)).strip("'’-") for m in run)
+            if len(run) < n or (n == 1 and (len(phrase) < 3 or phrase in ENGLISH_STOPWORDS)):
+                continue
+            forms, known, translatable = _en_forms(phrase, terms)
+            if n > 1 and not known:
+                continue
+            units += 1
+            if not known and translatable and len(phrase) >= 4:
+                absent.append(run[0].group(0))
+            else:
+                words.append((" ".join(m.group(0) for m in run), "en", run[0].start()))
+            break
+        i += n
+    # As in Chinese: mostly unknown things make a question about something else.
+    if absent and 2 * len(absent) >= units + len(constraints):
+        constraints.extend(Constraint(w, ConstraintKind.TERM, (fold(w),), False) for w in absent)
+    else:
+        words.extend((w, "en", 0) for w in absent)
+    return constraints, words
+
+
+def _name_runs(words: list[str]) -> list[tuple[str, bool]]:
+    """The names in a run of capitalised words, longest first from the left:
+    (name, whether it is one word). A run the dictionary has no entry for is
+    read word by word; a hyphenated compound is never split."""
+    out: list[tuple[str, bool]] = []
+    i = 0
+    while i < len(words):
+        for j in range(len(words), i, -1):
+            phrase = " ".join(words[i:j])
+            if j - i == 1 or translations(phrase):
+                out.append((phrase, j - i == 1 and "-" not in phrase))
+                i = j
+                break
+    return out
+
+
+def _is_place_or_name(name: str) -> bool:
+    """Whether the dictionary's Chinese for an English name is a place or a
+    person's name (jieba tags it so): what a question constrains its answer to."""
+    chinese = [c for lemma in english_lemmas(fold(name)) for c in translations(lemma, proper=True) if len(c) >= 2]
+    return any(flag in _NAME_TAGS for c in chinese[:3] for _, flag, _ in parts_of_speech(c)[:1])
+
+
+def _split_asks(text: str, lang: str) -> list[tuple[int, int, AnswerType, re.Match[str]]]:
+    """(clause start, clause end, answer type, the question word's match) of
+    each clause that asks something, in order."""
+    boundary = re.compile(
+        r"[，,。？?；;]" if lang == "zh" else r"[?;]|,?\s+and\s+(?=(?:when|how|what|where|who|which|why)\b)", re.I
+    )
+    cuts = [0, *(m.end() for m in boundary.finditer(text)), len(text)]
+    out = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        clause = text[start:end]
+        for kind, pattern in _ZH_TYPES if lang == "zh" else _EN_TYPES:
+            m = pattern.search(clause)
+            if m:
+                out.append((start, end, kind, m))
+                break
+    return out
+
+
+def _ask(
+    kind: AnswerType, clause: str, m: re.Match[str], offset: int, words: list[tuple[str, str, int]], terms: LibraryTerms
+) -> Ask:
+    """The ask of one clause: its attribute words around the question word."""
+    start, end = offset + m.start(), offset + m.end()
+    clause_end = offset + len(clause)
+    usable = [(w, f, at) for w, f, at in words if len(w) >= 2 and w not in _GENERIC_ATTRIBUTES and w not in _ASPECT_WORDS]
+    after = [w for w, f, at in usable if end <= at < clause_end and f not in ("m", "q", "r")]
+    before = [w for w, f, at in usable if offset <= at < start and f not in ("m", "q", "r")]
+    if kind is AnswerType.DATE:
+        # The event whose date is asked: "哪一年开始运营的" → 运营.
+        attribute = after or before[-2:]
+        bound_to: tuple[str, ...] = tuple(w for w in attribute if terms.known(w) or _any_pair_known(w, terms))
+    elif kind is AnswerType.FIGURE:
+        # What is measured, on either side: "运营成本有多大影响", "多少辆纯电动公交车".
+        attribute = before[-2:] + after[:3]
+        bound_to = tuple(w for w in attribute if terms.known(w) or _any_pair_known(w, terms))
+    elif kind in (AnswerType.REASON, AnswerType.DEFINITION, AnswerType.YES_NO):
+        attribute, bound_to = after or before[-2:], ()
+    elif kind in (AnswerType.PLACE, AnswerType.ORGANISATION, AnswerType.PERSON):
+        # The type of the answer binds it enough: a place, a body, a person.
+        attribute, bound_to = after or before[-2:], ()
+    else:
+        attribute = after or before[-2:]
+        # "哪些交通工具": a rare word names what is listed; "哪些措施" does not.
+        bound_to = tuple(w for w in attribute if terms.known(w) and not terms.generic(w) and w not in _GENERIC_CLASSES)
+    return Ask(kind, asked_quantities(clause), tuple(dict.fromkeys(attribute)), tuple(dict.fromkeys(bound_to)))
+
+
+def analyze(
+    question: str, terms: LibraryTerms, document_names: dict[str, frozenset[str]], document_years: dict[str, str]
+) -> QuestionAnalysis:
+    """``document_names``: each document's title and aliases, folded;
+    ``document_years``: the year each dated document appeared."""
+    lang = question_language(question)
+    folded = fold(question)
+    documents, spans = _document_spans(folded, document_names, document_years)
+    rest = _masked(folded, spans)
+    if lang == "zh":
+        constraints, words = _zh_constraints(rest, terms)
+    else:
+        constraints, words = _en_constraints(_masked(question, spans), terms)
+    source = rest if lang == "zh" else _masked(question, spans)
+    asks = [
+        _ask(kind, source[start:end], m, start, words if lang == "zh" else [], terms)
+        for start, end, kind, m in _split_asks(source, lang)
+    ] or [Ask(AnswerType.OTHER, asked_quantities(question), (), ())]
+    attribute = {w for ask in asks for w in ask.attribute}
+    several = bool((_SEVERAL_ZH if lang == "zh" else _SEVERAL_EN).search(question)) or len(asks) > 1
+    return QuestionAnalysis(
+        text=question,
+        lang=lang,
+        asks=tuple(asks),
+        constraints=tuple(constraints),
+        focus=tuple(dict.fromkeys(w for w, _, _ in words if w not in attribute)),
+        documents=documents,
+        several=several or asks[0].answer_type is AnswerType.LIST,
+        compare=bool(_COMPARE.search(question)) and (len(documents) >= 2 or several),
+        metadata=metadata_fields(question) if documents else (),
+    )

@@ -1,0 +1,110 @@
+"""The heading tree, as answers use it: the section a question is about, its
+items, and its body in whole sentences.
+
+"合作规划的基本原则有哪些？" lives in "（二）基本原则", whose items are the four
+principles: a complete answer names all four, not the one sentence that
+matched best. "2022年意见提出的主要目标是什么？" lives in "（三）主要目标", whose
+body is two sentences: a complete answer quotes both, whole."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from silkqa.index.ingest.sentences import sentence_spans
+from silkqa.index.ingest.structure import parse_blocks
+from silkqa.index.ingest.types import Block, BlockKind
+from silkqa.index.language import compact
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One child section: its path and the span of its heading sentence."""
+
+    path: tuple[str, ...]
+    heading: Span
+
+
+@lru_cache(maxsize=64)
+def blocks_of(text: str) -> tuple[Block, ...]:
+    """The document's blocks (parsed once per document text)."""
+    return tuple(parse_blocks(text))
+
+
+_CN = "一二三四五六七八九十"
+_NUMBERING = re.compile(rf"^\s*(?:[（(][{_CN}]+[）)]|[{_CN}]+、|\d+(?:\.\d+)*[.、]?|——|专栏[{_CN}]+)\s*")
+
+
+def anchor(path: tuple[str, ...], question: str, minimum: float = 0.5) -> tuple[str, ...] | None:
+    """The deepest prefix of ``path`` whose last title the question names: at
+    least ``minimum`` of the title's character pairs are in the question
+    ("合作规划的基本原则有哪些？" names "（二）基本原则")."""
+    asked = compact(question)
+    for depth in range(len(path), 0, -1):
+        title = compact(_NUMBERING.sub("", path[depth - 1])).rstrip("…。")
+        pairs = [title[i : i + 2] for i in range(len(title) - 1)]
+        if pairs and sum(p in asked for p in pairs) / len(pairs) >= minimum:
+            return path[:depth]
+    return None
+
+
+def is_heading(sentence: str, section: tuple[str, ...]) -> bool:
+    """Whether a sentence is its section's own title ("（三）主要目标。"):
+    cited with the section, not quoted as an answer."""
+    if not section:
+        return False
+    title = compact(_NUMBERING.sub("", section[-1])).rstrip("…。")
+    said = compact(_NUMBERING.sub("", sentence)).rstrip("。")
+    return bool(title) and (said == title or (title.startswith(said) and len(said) >= 4))
+
+
+def items(text: str, section: tuple[str, ...]) -> list[Item]:
+    """The child sections of ``section`` in reading order, each with the span
+    of its heading sentence (a heading line, or an inline title's first sentence)."""
+    found: dict[tuple[str, ...], Item] = {}
+    depth = len(section)
+    for block in blocks_of(text):
+        if len(block.path) != depth + 1 or block.path[:depth] != section or block.path in found:
+            continue
+        if block.kind in (BlockKind.TABLE_HEADER, BlockKind.TABLE_ROW):
+            continue
+        first = sentence_spans(text, block.start, block.end)
+        if first:
+            found[block.path] = Item(block.path, first[0])
+    return list(found.values())
+
+
+def body(text: str, section: tuple[str, ...]) -> list[Span]:
+    """The whole sentences of ``section``'s own paragraphs (not its children's),
+    its heading left out: a heading line, or an inline title ("（三）主要目标。")."""
+    spans: list[Span] = []
+    for block in blocks_of(text):
+        if block.path != section or block.kind is BlockKind.HEADING:
+            continue
+        for s, e in sentence_spans(text, block.start, block.end):
+            if not spans and is_heading(text[s:e], section):
+                continue
+            spans.append((s, e))
+    return spans
+
+
+def sentence_at(text: str, offset: int) -> Span:
+    """The whole sentence (ended by 。！？；) of the paragraph around ``offset``:
+    a chunk may have cut an over-long sentence at a comma; a quote never does."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    line_end = len(text) if line_end < 0 else line_end
+    for s, e in sentence_spans(text, line_start, line_end):
+        if s <= offset < e:
+            return s, e
+    return offset, line_end
+
+
+def following(text: str, span: Span) -> list[Span]:
+    """The whole sentences after ``span`` in its paragraph."""
+    line_end = text.find("\n", span[1])
+    line_end = len(text) if line_end < 0 else line_end
+    return sentence_spans(text, span[1], line_end)
