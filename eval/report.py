@@ -25,7 +25,14 @@ HEADLINE = (
 )
 METRIC_NAMES = tuple(METRICS)
 SPLIT_METRICS = (
-    "abstention_recall","recall@1", "recall@5", "citation_precision", "citation_recall", "key_fact_accuracy", "false_abstention")
+    "abstention_recall",
+    "recall@1",
+    "recall@5",
+    "citation_precision",
+    "citation_recall",
+    "key_fact_accuracy",
+    "false_abstention",
+)
 
 
 def _metric_block(results: list[QuestionResult], names: Iterable[str] = METRIC_NAMES, with_ci: bool = True) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from enum import StrEnum
 from silkqa.index.language import HAN, compact
 from silkqa.service.answering.quantities import Quantity, states
 from silkqa.service.answering.question import parts_of_speech
-from silkqa.service.answering.types import AnswerType, Constraint, QuestionAnalysis
+from silkqa.service.answering.types import AnswerType, Constraint, ConstraintKind, QuestionAnalysis
 
 _HAS_FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+(?:个|项|家|座|条|名|次|批|类|大|种)")
 _ORGANISATION = re.compile(
@@ -63,8 +63,15 @@ class Judgement:
         return self.missing + self.lacking
 
 
+_QUOTE_MARKS = re.compile(r"[“”‘’\"'《》「」]")
+
+
 def present(constraint: Constraint, evidence: str) -> bool:
-    """``evidence`` already ``compact``."""
+    """``evidence`` already ``compact``. A quoted phrase is found whatever
+    quotation marks stand inside it."""
+    if constraint.kind is ConstraintKind.QUOTED:
+        bare = _QUOTE_MARKS.sub("", evidence)
+        return any(_QUOTE_MARKS.sub("", compact(form)) in bare for form in constraint.forms if form)
     return any(compact(form) in evidence for form in constraint.forms if form)
 
 
@@ -164,13 +171,15 @@ def judge(analysis: QuestionAnalysis, sentence: str, context: str) -> Judgement:
     lacking: list[Missing] = []
     words = _QUANTITY_WORDS[analysis.lang]
     for i, ask in enumerate(analysis.asks):
-        gaps = [Missing(words[kind], Gap.DETAIL) for kind in sorted(ask.quantities) if not states(kind, sentence)]
+        details = [words[kind] for kind in sorted(ask.quantities) if not states(kind, sentence)]
         if not ask.quantities and not _states_type(ask.answer_type, sentence):
-            gaps.append(Missing(detail_word(analysis.lang, ask.answer_type), Gap.DETAIL))
+            details.append(detail_word(analysis.lang, ask.answer_type))
         if ask.bound_to and not any(mentions(word, around) for word in ask.bound_to):
-            detail = detail_word(analysis.lang, ask.answer_type)
+            # One gap names both: "投资的金额", not "金额" and "投资的具体数字".
             word = ask.bound_to[-1]
-            gaps.append(Missing(f"{word}的{detail}" if analysis.lang == "zh" else f"{detail} of {word}", Gap.DETAIL))
+            detail = details[0] if details else detail_word(analysis.lang, ask.answer_type)
+            details = [f"{word}的{detail}" if analysis.lang == "zh" else f"{detail} of {word}"]
+        gaps = [Missing(detail, Gap.DETAIL) for detail in details]
         if gaps:
             lacking.extend(gaps)
         else:

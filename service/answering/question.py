@@ -17,6 +17,7 @@ manifest's document names and CC-CEDICT for English names."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import replace
@@ -47,7 +48,10 @@ _ZH_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
         re.compile(r"哪(个|些|家)(部门|机构|单位|组织|部委|国家部委|银行|企业|公司)|由谁|谁(发布|印发|牵头|主办|负责)|牵头单位"),
     ),
     (AnswerType.PERSON, re.compile(r"谁|哪位|何人|作者")),
-    (AnswerType.PLACE, re.compile(r"哪里|哪儿|在哪|哪(个|些|两个|几个)?(国家|城市|地区|省|港口)|哪国|何地")),
+    (
+        AnswerType.PLACE,
+        re.compile(r"哪里|哪儿|在哪(?![些个几种类一])|哪(个|些|两个|几个)?(国家|城市|地区|地方|地点|省|港口)|哪国|何地"),
+    ),
     (
         AnswerType.FIGURE,
         re.compile(r"多少|(?<!哪)几(?:万|亿|千|百|十|年|辆|台|户|吨|次|倍)|多大|多长|多高|多远|多久|比例|占比|百分之|比重"),
@@ -62,13 +66,13 @@ _EN_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (
         AnswerType.ORGANISATION,
         re.compile(
-            r"\bwhich (ministr|department|agenc|organi[sz]ation|institution|bank|compan)\w*"
+            r"\bwhich (?:[a-z]+ ){0,2}(ministr|department|agenc|organi[sz]ation|institution|bank|compan)\w*"
             r"|\bwho (issued|published|released|leads|led)\b",
             re.I,
         ),
     ),
     (AnswerType.PERSON, re.compile(r"\bwho\b|\bwhose\b", re.I)),
-    (AnswerType.PLACE, re.compile(r"\bwhere\b|\bwhich (countr|cit|region|port|province)\w*", re.I)),
+    (AnswerType.PLACE, re.compile(r"\bwhere\b|\bwhich (?:[A-Za-z]+ ){0,2}(countr|cit|region|port|province)\w*", re.I)),
     (
         AnswerType.FIGURE,
         re.compile(r"\bhow (many|much|long|large|big|far|high)\b|\bwhat (share|percentage|proportion|amount)\b", re.I),
@@ -114,7 +118,7 @@ _METADATA: tuple[tuple[MetadataField, re.Pattern[str]], ...] = (
 _DOCUMENT_WORDS = frozenset(
     """指导意见 意见 规划 合作规划 报告 进展报告 论文 文章 文件 文档 框架 这份 那份 这篇 那篇 资料 材料 原文 里面 里 中
     提到 说 讲 写 介绍 提及 表示 指出 认为 规定 明确 第几 一下 具体 情况 内容 方面 相关 主要 哪些 怎样 如何 怎么 什么
-    多少 几 请问 能否 是否 表里 表中 表格 网页 原话 大事记""".split()
+    多少 几 请问 能否 是否 表里 表中 表格 网页 原话 大事记 记录 记载 列出 列举 印发 发布 出台 颁布 发文""".split()
 )
 # Words asking for an aspect of something (its attitude, highlights, examples):
 # what kind of answer is wanted, never a thing the documents must name.
@@ -160,7 +164,10 @@ _GENERIC_ATTRIBUTES = frozenset(
     共 一共 总共 具体 规模 数量 金额 比例 总量 总额 数目 人数 数字 水平""".split()
 )
 # Capitalised English words that name no place or body.
-_EN_COMMON_CAPITALS = frozenset("english chinese i belt road initiative bri silk green".split())
+_EN_COMMON_CAPITALS = frozenset(
+    """english chinese i belt road initiative bri silk green january february march april may june july august
+    september october november december monday tuesday wednesday thursday friday saturday sunday""".split()
+)
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)?(?!\d)")
 _NUMBER_WITH_UNIT = re.compile(
     r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万|亿)?\s*"
@@ -180,6 +187,9 @@ HAN_ONLY = re.compile(r"[\u3400-\u9fff]+")
 # How rare a name must be in the library to constrain an answer: a name in
 # more passages than this share (中国, 沿线国家) describes the whole library.
 _GENERIC_SHARE = 0.05
+
+
+_PHRASE_PIECE = 3
 
 
 class LibraryTerms:
@@ -208,10 +218,25 @@ class LibraryTerms:
             return 0
         n = self.lexical.size
         # idf = ln(1 + (n - df + 0.5) / (df + 0.5)), solved for df
-        return max(1, round((n + 1) / (2.718281828459045**idf) - 0.5))
+        return max(1, round((n + 1) / math.exp(idf) - 0.5))
 
     def known(self, term: str) -> bool:
         return self.passages_with(term) > 0
+
+    def known_phrase(self, phrase: str) -> bool:
+        """A quoted phrase as a user types it, without the quotation marks
+        the text has inside it: "共建绿色一带一路" is 共建绿色“一带一路”."""
+        phrase = compact(phrase)
+        if self.known(phrase):
+            return True
+        # Whether the phrase splits where quotation marks may stand into known
+        # pieces long enough to be phrases (any two characters are a known pair).
+        ends = {0}
+        for end in range(3, len(phrase) + 1):
+            shortest = 2 if end == len(phrase) else _PHRASE_PIECE
+            if any(end - start >= shortest and self.known(phrase[start:end]) for start in ends):
+                ends.add(end)
+        return len(phrase) in ends
 
     def generic(self, term: str) -> bool:
         return self.passages_with(term) > _GENERIC_SHARE * max(self.lexical.size, 1)
@@ -287,7 +312,8 @@ def _document_spans(
         for form in forms:
             # A title named loosely ("关于共建一带一路绿色发展的意见" for
             # 《关于推进共建“一带一路”绿色发展的意见》): most of its pairs.
-            title = re.sub(r"[“”\"《》]", "", compact(form))
+            # Chinese titles only: an English title's letter pairs are in any long question.
+            title = "".join(HAN_ONLY.findall(compact(form)))
             pairs = [title[i : i + 2] for i in range(len(title) - 1)]
             if len(title) >= 8 and sum(p in asked for p in pairs) >= _LOOSE_TITLE * len(pairs):
                 docs.add(doc_id)
@@ -343,7 +369,7 @@ def _zh_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
         # A title (《…》) or a long quoted name must be found; a short word in
         # quotation marks (“首发”) is the user's emphasis, read as a word.
         if name and (m.group(0).startswith("《") or len(name) > _EMPHASIS_CHARS):
-            found.append((Constraint(name, ConstraintKind.QUOTED, (fold(name),), terms.known(name)), *m.span()))
+            found.append((Constraint(name, ConstraintKind.QUOTED, (fold(name),), terms.known_phrase(name)), *m.span()))
             taken.append(m.span())
     for m in _NUMBER_WITH_UNIT.finditer(text):
         if any(s <= m.start() < e for s, e in taken):
@@ -450,8 +476,27 @@ def _en_forms(word: str, terms: LibraryTerms, proper: bool = False) -> tuple[tup
         found_translation = found_translation or bool(chinese)
         # A one-character gloss (气 for "weather") matches anything.
         forms.extend(c for c in chinese if terms.known(c))
+    if not forms and "-" in folded:
+        abbreviations = _compound_abbreviations(folded)
+        forms.extend(a for a in abbreviations if terms.known(a))
+        found_translation = found_translation or bool(abbreviations)
     forms = list(dict.fromkeys(forms))
     return tuple(forms), bool(forms), found_translation
+
+
+def _compound_abbreviations(compound: str) -> list[str]:
+    """The Chinese short forms of a hyphenated pair of places, first character
+    of each ("Mombasa-Nairobi" → 蒙内, as in 蒙内铁路; "China-Laos" → 中老)."""
+    heads = []
+    for part in compound.split("-"):
+        chinese = [c for lemma in english_lemmas(part) for c in translations(lemma, proper=True) if len(c) >= 2]
+        if not chinese:
+            return []
+        heads.append(list(dict.fromkeys(c[0] for c in chinese[:3])))
+    out = [""]
+    for options in heads:
+        out = [prefix + head for prefix in out for head in options]
+    return out
 
 
 def _en_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], list[tuple[str, str, int]]]:
@@ -459,9 +504,12 @@ def _en_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
     taken: list[tuple[int, int]] = []
     for m in _QUOTED.finditer(text):
         name = next(g for g in m.groups() if g).strip()
-        if name:
-            constraints.append(Constraint(name, ConstraintKind.QUOTED, (fold(name),), terms.known(name)))
-        taken.append(m.span())
+        # An English phrase in quotes is the user's rendering of Chinese text
+        # ("trade connectivity" is 贸易畅通 in the plan): its words are read as
+        # the question's. A Chinese one is a name to find.
+        if HAN.search(name):
+            constraints.append(Constraint(name, ConstraintKind.QUOTED, (fold(name),), terms.known_phrase(name)))
+            taken.append(m.span())
     for m in _YEAR.finditer(text):
         constraints.append(Constraint(m.group(1), ConstraintKind.YEAR, (m.group(1),), terms.known(m.group(1))))
         taken.append(m.span())
@@ -571,9 +619,10 @@ def _ask(
     after = [w for w, f, at in usable if end <= at < clause_end and f not in ("m", "q", "r")]
     before = [w for w, f, at in usable if offset <= at < start and f not in ("m", "q", "r")]
     if kind is AnswerType.DATE:
-        # The event whose date is asked: "哪一年开始运营的" → 运营.
+        # The event whose date is asked follows the question word: "哪一年开始运营的"
+        # → 运营. Words before it are its subject ("备忘录覆盖哪几年"), not an event.
         attribute = after or before[-2:]
-        bound_to: tuple[str, ...] = tuple(w for w in attribute if terms.known(w) or _any_pair_known(w, terms))
+        bound_to: tuple[str, ...] = tuple(w for w in after if terms.known(w) or _any_pair_known(w, terms))
     elif kind is AnswerType.FIGURE:
         # What is measured, on either side: "运营成本有多大影响", "多少辆纯电动公交车".
         attribute = before[-2:] + after[:3]
@@ -588,6 +637,13 @@ def _ask(
         # "哪些交通工具": a rare word names what is listed; "哪些措施" does not.
         bound_to = tuple(w for w in attribute if terms.known(w) and not terms.generic(w) and w not in _GENERIC_CLASSES)
     return Ask(kind, asked_quantities(clause), tuple(dict.fromkeys(attribute)), tuple(dict.fromkeys(bound_to)))
+
+
+def _other_title(question: str, document_names: dict[str, frozenset[str]]) -> bool:
+    """Whether the question quotes a title that is no library document's: "指导意见要求落实的
+    《对外投资合作环境保护指南》是谁发布的？" asks who issued the guide, not the opinion."""
+    titles = (fold(m.group(1)) for m in _QUOTED.finditer(question) if m.group(1))
+    return any(not any(t in form or form in t for forms in document_names.values() for form in forms) for t in titles)
 
 
 def analyze(
@@ -619,5 +675,5 @@ def analyze(
         documents=documents,
         several=several or asks[0].answer_type is AnswerType.LIST,
         compare=bool(_COMPARE.search(question)) and (len(documents) >= 2 or several),
-        metadata=metadata_fields(question) if documents else (),
+        metadata=metadata_fields(question) if documents and not _other_title(question, document_names) else (),
     )

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from silkqa.index.language import compact
 from silkqa.index.store.types import IndexedDocument
-from silkqa.service.answering.answerability import Gap, Missing
+from silkqa.service.answering.answerability import Gap, Missing, present
 from silkqa.service.answering.types import Citation, ConstraintKind, Coverage, CoverageStatus, Part, QuestionAnalysis
 
 # --- figures, exactly -----------------------------------------------------------
@@ -73,13 +73,29 @@ def _readable(quote: str) -> str:
     return " ".join(line.strip() for line in quote.split("\n")) if "\n" in quote else quote
 
 
+_YEAR_TITLE = re.compile(r"^(\d{4})\s*年$")
+_STARTS_WITH_MONTH = re.compile(r"^\s*\d{1,2}\s*月")
+
+
+def year_of_section(section: Sequence[str], quote: str) -> str | None:
+    """The year a chronology entry stands under ("2018年" for "11月 30日，…"
+    in "附件 › 2018年"): the entry says only the month and day."""
+    if not section or not _STARTS_WITH_MONTH.match(quote):
+        return None
+    m = _YEAR_TITLE.match(section[-1].strip())
+    return m.group(1) if m else None
+
+
 def _quotes(citations: Sequence[Citation], listed: bool, lang: str) -> str:
     pieces: list[str] = []
     for c in citations:
         if c.label and pieces:  # the cell a table row inherits, after the row
             pieces[-1] += f"（{c.label}：{c.quote}[{c.marker}]）"
         else:
-            pieces.append(f"{_readable(c.quote)}[{c.marker}]")
+            # The year of a chronology entry comes from its section, which the citation shows.
+            year = year_of_section(c.section, c.quote)
+            dated = f"{year}年" if year and lang == "zh" else f"({year}) " if year else ""
+            pieces.append(f"{dated}{_readable(c.quote)}[{c.marker}]")
     if listed:
         return "\n".join(f"{n}. {p}" for n, p in enumerate(pieces, start=1))
     return ("" if lang == "zh" else " ").join(pieces)
@@ -109,22 +125,37 @@ def render(
     lang = analysis.lang
     several_documents = len({p.about or p.hit.chunk.doc_id for p in parts}) > 1
     lines: list[str] = []
+    # An English answer leads each run of parts from one document with one lead.
+    runs: list[tuple[str, list[tuple[Part, Sequence[Citation]]]]] = []
     for part, citations in zip(parts, cited, strict=True):
-        doc = documents[part.hit.chunk.doc_id]
-        body = _quotes(citations, part.listed, lang)
-        if part.value:
-            body = f"{part.value}{'。' if lang == 'zh' else '. '}{body}"
-        about = documents[part.about].meta if part.about else doc.meta
+        about = part.about or part.hit.chunk.doc_id
+        if lang == "en" and runs and runs[-1][0] == about and not part.value:
+            runs[-1][1].append((part, citations))
+        else:
+            runs.append((about, [(part, citations)]))
+    for about, members in runs:
+        bodies = []
+        for part, citations in members:
+            body = _quotes(citations, part.listed, lang)
+            bodies.append(f"{part.value}{'。' if lang == 'zh' else '. '}{body}" if part.value else body)
+        body = "\n".join(bodies)
         if lang == "en":
-            lines.append(f"{_lead(analysis, documents[part.about] if part.about else doc, citations)}\n{body}")
-        elif several_documents or part.about:
-            lines.append(f"《{about.title}》：{body}")
+            lead = _lead(analysis, documents[about], [c for _, citations in members for c in citations])
+            lines.append(f"{lead}\n{body}")
+        elif several_documents or members[0][0].about:
+            lines.append(f"《{documents[about].meta.title}》：{body}")
         else:
             lines.append(body)
     if coverage.status is CoverageStatus.PARTIAL:
-        missing = "、".join(coverage.missing) if lang == "zh" else ", ".join(coverage.missing)
-        lines.append(f"（{missing}没有涉及这一点。）" if lang == "zh" else f"({missing}: not covered.)")
+        lines.append(coverage.note or partial_note(lang, coverage.missing))
     return "\n".join(lines)
+
+
+def partial_note(lang: str, missing: Sequence[str]) -> str:
+    """The sentence a partial answer ends with, naming what the documents lack."""
+    if lang == "zh":
+        return f"（文件未涉及：{'、'.join(missing)}。）"
+    return f"(Not covered by the documents: {', '.join(missing)}.)"
 
 
 # --- abstentions ----------------------------------------------------------------
@@ -158,24 +189,31 @@ def abstention_reason(
         if zh:
             return f"{named}没有涉及这一内容；《{elsewhere[0]}》提到：“{_short(elsewhere[1])}”"
         return f"{named} does not cover this; 《{elsewhere[0]}》 says: “{_short(elsewhere[1])}”."
+    if absent and nearest and not any(c.in_library and present(c, compact(nearest)) for c in analysis.constraints):
+        # The nearest sentence shares nothing the question names: quoting it
+        # ("火星基地的预算" → a sentence on technology bases) says nothing.
+        nearest = None
     said = f"“{_short(nearest)}”" if nearest else None
     clauses: list[str] = []
-    if absent:
-        clauses.append(f"文件中没有提到{join(absent)}" if zh else f"the documents do not mention {join(absent)}")
-    if said and (not_with or detail):
+    if said and (absent or not_with or detail):
+        # What the documents do say, then what they lack: "文件提到：“蒙内铁路全长
+        # 471公里，连接…内罗毕和…蒙巴萨港…”，但没有提到坦桑尼亚".
+        unnamed = absent + not_with
         if zh:
             clause = f"文件提到：{said}"
-            if not_with:
-                clause += f"，但没有提到{join(not_with)}"
+            if unnamed:
+                clause += f"，但没有提到{join(unnamed)}"
             if detail:
-                clause += f"{'，也' if not_with else '，但'}没有说明{join(detail)}"
+                clause += f"{'，也' if unnamed else '，但'}没有说明{join(detail)}"
         else:
             clause = f"the documents say {said}"
-            if not_with:
-                clause += f", but do not mention {join(not_with)}"
+            if unnamed:
+                clause += f", but do not mention {join(unnamed)}"
             if detail:
-                clause += f"{' or' if not_with else ', but do not give'} {join(detail)}"
+                clause += f"{' or' if unnamed else ', but do not give'} {join(detail)}"
         clauses.append(clause)
+    elif absent:
+        clauses.append(f"文件中没有提到{join(absent)}" if zh else f"the documents do not mention {join(absent)}")
     if not clauses:
         if zh:
             clauses.append("所提供的文档中没有找到能够回答这个问题的内容")

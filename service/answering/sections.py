@@ -91,6 +91,19 @@ def body(text: str, section: tuple[str, ...]) -> list[Span]:
     return spans
 
 
+def has_table(text: str, section: tuple[str, ...]) -> bool:
+    """Whether ``section`` holds table rows (its answer is a row group, not its body)."""
+    kinds = (BlockKind.TABLE_HEADER, BlockKind.TABLE_ROW)
+    return any(b.kind in kinds and b.path[: len(section)] == section for b in blocks_of(text))
+
+
+def preceding(text: str, offset: int) -> str:
+    """The sentence before the one at ``offset`` in its paragraph ("" at the paragraph's start)."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    before = [span for span in sentence_spans(text, line_start, offset) if span[1] <= offset]
+    return text[before[-1][0] : before[-1][1]] if before else ""
+
+
 def sentence_at(text: str, offset: int) -> Span:
     """The whole sentence (ended by 。！？；) of the paragraph around ``offset``:
     a chunk may have cut an over-long sentence at a comma; a quote never does."""

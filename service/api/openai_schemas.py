@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from silkqa.service.api.schemas import CitationOut, Passage, VerificationOut
+from silkqa.service.api.schemas import AbstentionOut, CitationOut, CoverageOut, Passage, VerificationOut
 
 
 class ContentPart(BaseModel):
@@ -65,6 +65,8 @@ class Usage(BaseModel):
 
 class SilkqaExtra(BaseModel):
     abstained: bool
+    coverage: CoverageOut
+    abstention: AbstentionOut | None
     mode: str
     lang: str
     confidence: float

@@ -9,7 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from silkqa.index.ingest.structure import format_path
 from silkqa.index.store.types import IndexedDocument
-from silkqa.service.answering.types import Answer, Citation, VerificationReport
+from silkqa.service.answering.types import Abstention, Answer, Citation, Coverage, VerificationReport
 from silkqa.service.retrieval.types import Hit
 
 
@@ -97,6 +97,9 @@ class CitationOut(BaseModel):
     start: int
     end: int
     score: float
+    lang: Literal["zh", "en"] = Field(
+        "zh", description="Language of the quote: an English answer over Chinese documents quotes Chinese text."
+    )
 
     @classmethod
     def of(cls, c: Citation) -> CitationOut:
@@ -110,6 +113,34 @@ class CitationOut(BaseModel):
             start=c.start,
             end=c.end,
             score=c.score,
+            lang=c.lang,
+        )
+
+
+class CoverageOut(BaseModel):
+    status: Literal["covered", "partial", "not_covered"] = Field(
+        description='"covered": every part of the question is answered; "partial": some parts are, `missing` '
+        'names the others; "not_covered": the documents do not answer it (the answer abstains).'
+    )
+    missing: list[str] = Field(description="The parts of the question the documents do not answer, as asked.")
+    note: str | None = Field(None, description="A sentence saying what is missing (partial answers).")
+
+    @classmethod
+    def of(cls, coverage: Coverage) -> CoverageOut:
+        return cls(status=coverage.status.value, missing=list(coverage.missing), note=coverage.note)
+
+
+class AbstentionOut(BaseModel):
+    reason: str = Field(description="What the documents contain and what they lack for this question.")
+    missing: list[str] = Field(description='What was asked and not found, e.g. ["坦桑尼亚"].')
+    related: list[Passage] = Field(description="The nearest passages, for reading: they are not evidence for an answer.")
+
+    @classmethod
+    def of(cls, abstention: Abstention) -> AbstentionOut:
+        return cls(
+            reason=abstention.reason,
+            missing=list(abstention.missing),
+            related=[Passage.of(h) for h in abstention.related],
         )
 
 
@@ -144,6 +175,10 @@ class VerificationOut(BaseModel):
 class AskResponse(BaseModel):
     answer: str
     abstained: bool
+    coverage: CoverageOut = Field(description="How fully the documents answer the question.")
+    abstention: AbstentionOut | None = Field(
+        None, description="Why the documents do not answer the question (set when `abstained`)."
+    )
     citations: list[CitationOut]
     passages: list[Passage]
     mode: str = Field(description='Which answerer produced the answer: "extractive" or "generative".')
@@ -162,6 +197,8 @@ class AskResponse(BaseModel):
         return cls(
             answer=answer.text,
             abstained=answer.abstained,
+            coverage=CoverageOut.of(answer.coverage),
+            abstention=AbstentionOut.of(answer.abstention) if answer.abstention else None,
             citations=[CitationOut.of(c) for c in answer.citations],
             passages=[Passage.of(h) for h in answer.passages],
             mode=answer.mode,

@@ -83,7 +83,9 @@ def ask_events(events: Iterator[Event], instance: str) -> Iterator[str]:
                 yield event("delta", {"text": item.text})
             else:
                 response = AskResponse.of(item.answer)
-                yield event("citations", response.model_dump(include={"abstained", "citations", "passages"}))
+                yield event(
+                    "citations", response.model_dump(include={"abstained", "coverage", "abstention", "citations", "passages"})
+                )
                 yield event(
                     "done",
                     response.model_dump(include={"timings_ms", "confidence", "mode", "rewritten_question", "verification"}),

@@ -19,7 +19,8 @@ def test_ask_rewrites_a_follow_up_with_history(client):
     assert data["rewritten_question"] == "2022年的意见的主要目标是什么？"
     assert not data["abstained"]
     assert "opinion-2022" in {c["doc_id"] for c in data["citations"]}
-    assert "主要目标" in data["answer"]
+    assert any("主要目标" in c["section"] for c in data["citations"])
+    assert "到2025年" in data["answer"] and "到2030年" in data["answer"], "the whole section, both goals"
 
 
 def test_ask_without_history_has_no_rewrite(client):

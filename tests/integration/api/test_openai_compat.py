@@ -79,7 +79,9 @@ def test_an_uncovered_question_abstains_through_chat(chat):
     )
     final = chunks[-1].model_extra
     assert final["silkqa"]["abstained"] is True and final["citations"] == []
-    assert "没有找到" in "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert final["silkqa"]["coverage"]["status"] == "not_covered"
+    assert final["silkqa"]["abstention"]["missing"][0] == "火星"
+    assert "文件中没有提到火星" in "".join(c.choices[0].delta.content or "" for c in chunks)
 
 
 def test_bad_requests_are_client_errors(chat):

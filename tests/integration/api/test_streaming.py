@@ -37,7 +37,7 @@ def test_stream_matches_the_plain_response(client, question):
     meta, citations, done = events[0][1], events[-2][1], events[-1][1]
     assert meta == {"question": question, "rewritten_question": None, "lang": plain["lang"], "mode": "extractive"}
     assert "".join(data["text"] for name, data in events if name == "delta") == plain["answer"]
-    assert citations == {k: plain[k] for k in ("abstained", "citations", "passages")}
+    assert citations == {k: plain[k] for k in ("abstained", "coverage", "abstention", "citations", "passages")}
     assert done["confidence"] == plain["confidence"] and done["mode"] == plain["mode"]
     assert set(done["timings_ms"]) >= {"embed", "retrieve", "answer"}
 

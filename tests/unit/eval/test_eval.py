@@ -36,8 +36,8 @@ def test_dev_set_is_valid_against_the_cleaned_corpus(snapshot, dev_items):
 
 def test_validator_reports_bad_items(snapshot):
     items = [
-        EvalItem("a", "zh", "q", True, (Gold("x", "这句话不在任何文档里出现过的"),), "", ("1.1亿度",), "factoid"),
-        EvalItem("a", "fr", "q", False, (Gold("x", "蒙内铁路全长"),), "", (), "factoid"),
+        EvalItem("a", "zh", "q", True, (Gold("x", "这句话不在任何文档里出现过的"),), "", ("1.1亿度",), "factoid", "factoid"),
+        EvalItem("a", "fr", "q", False, (Gold("x", "蒙内铁路全长"),), "", (), "factoid", "factoid"),
     ]
     problems = validate(items, _docs(snapshot))
     assert any("not found" in p for p in problems)

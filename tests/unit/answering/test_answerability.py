@@ -1,0 +1,43 @@
+"""Evidence judged against what was asked, on real corpus sentences."""
+
+from __future__ import annotations
+
+from silkqa.service.answering.answerability import Gap, judge, mentions
+
+MOMBASA = "蒙内铁路全长 471公里，连接肯尼亚首都内罗毕和东非第一大港蒙巴萨港，是首条在海外全部采用“中国标准”建造的铁路，在非洲留下了“一带一路”绿色印迹。"
+BYD = "比亚迪向智利交付的纯电动公交车已在圣地亚哥投入运营。"  # the shape of the report's sentence, with no year
+
+
+def test_a_sentence_holding_every_part_answers(analysis_of):
+    j = judge(analysis_of("蒙内铁路有多长？连接的是哪两个地方？"), MOMBASA, "")
+    assert j.ok and j.answers == {0, 1}
+
+
+def test_a_sentence_on_the_subject_without_the_asked_figure_lacks_it(analysis_of):
+    j = judge(analysis_of("蒙内铁路一共投资了多少钱？"), MOMBASA, "")
+    assert not j.ok
+    assert {m.gap for m in j.lacking} == {Gap.DETAIL}
+    assert "投资的金额" in {m.what for m in j.lacking}
+
+
+def test_a_place_no_document_mentions_is_absent_whatever_the_evidence(analysis_of):
+    j = judge(analysis_of("Which Tanzanian cities does the Mombasa-Nairobi railway connect?"), MOMBASA, "")
+    assert Gap.ABSENT in {m.gap for m in j.missing}
+    assert not j.ok
+
+
+def test_a_name_the_evidence_lacks_is_not_with_it(analysis_of):
+    j = judge(analysis_of("柬埔寨的铁路有多长？"), MOMBASA, "")
+    assert [(m.what, m.gap) for m in j.missing] == [("柬埔寨", Gap.NOT_WITH)]
+
+
+def test_the_context_counts_for_names_but_not_for_the_asked_detail(analysis_of):
+    analysis = analysis_of("进展报告里比亚迪向智利交付的纯电动公交车是哪一年开始运营的？")
+    j = judge(analysis, BYD, "中国绿色“一带一路”发展进展报告 2023")
+    assert not j.missing, "比亚迪 and 智利 are in the sentence"
+    assert not j.answers and j.lacking, "a sentence with 运营 but no year does not answer when"
+
+
+def test_a_short_word_is_mentioned_when_its_characters_stand_close_in_order():
+    assert mentions("投运", "已于2019年投入运营")
+    assert not mentions("投运", "投资建设的公路已运营")

@@ -1,0 +1,84 @@
+"""Question analysis on questions as users ask them: what must the evidence
+contain, what type of answer is wanted, which documents are named."""
+
+from __future__ import annotations
+
+from silkqa.service.answering.quantities import Quantity
+from silkqa.service.answering.types import AnswerType, ConstraintKind, MetadataField
+
+
+def _constraints(analysis):
+    return {(c.text, c.kind, c.in_library) for c in analysis.constraints}
+
+
+def test_a_country_no_document_mentions_is_a_constraint_outside_the_library(analysis_of):
+    a = analysis_of("坦桑尼亚有哪些绿色项目？")
+    assert ("坦桑尼亚", ConstraintKind.NAME, False) in _constraints(a)
+    assert a.answer_type is AnswerType.LIST and a.several
+
+
+def test_an_english_place_is_looked_for_in_its_chinese_form(analysis_of):
+    a = analysis_of("What is the weather in Beijing?")
+    beijing = next(c for c in a.constraints if c.text == "Beijing")
+    assert "北京" in beijing.forms and beijing.in_library
+    # "weather": the dictionary knows it, no document does.
+    assert ("weather", ConstraintKind.TERM, False) in _constraints(a)
+
+
+def test_an_english_adjective_is_named_by_its_place(analysis_of):
+    a = analysis_of("Which Tanzanian cities does the Mombasa-Nairobi railway connect?")
+    assert ("Tanzania", ConstraintKind.NAME, False) in _constraints(a)
+    assert a.answer_type is AnswerType.PLACE
+
+
+def test_two_questions_in_one_are_two_asks(analysis_of):
+    a = analysis_of("蒙内铁路有多长？连接的是哪两个地方？")
+    assert [ask.answer_type for ask in a.asks] == [AnswerType.FIGURE, AnswerType.PLACE]
+    assert a.asks[0].quantities == frozenset({Quantity.LENGTH})
+    assert ("蒙内铁路", ConstraintKind.NAME, True) in _constraints(a)
+
+
+def test_a_date_question_is_bound_to_the_event_asked_about(analysis_of):
+    a = analysis_of("进展报告里比亚迪向智利交付的纯电动公交车是哪一年开始运营的？")
+    assert a.answer_type is AnswerType.DATE
+    assert "运营" in a.asks[0].bound_to
+    assert {"比亚迪", "智利"} <= {c.text for c in a.constraints}
+    assert a.documents == {"progress-report-2023"}
+
+
+def test_a_year_is_a_constraint(analysis_of):
+    a = analysis_of("2035年要达到什么目标？")
+    year = next(c for c in a.constraints if c.kind is ConstraintKind.YEAR)
+    assert year.forms == ("2035",)
+
+
+def test_coordinated_names_are_alternatives_answered_each_in_turn(analysis_of):
+    a = analysis_of("柬埔寨、老挝分别有哪些项目？")
+    groups = {c.text: c.group for c in a.constraints}
+    assert groups["柬埔寨"] is not None and groups["柬埔寨"] == groups["老挝"]
+    assert a.compare
+
+
+def test_a_quoted_title_names_its_document_and_asks_for_its_issuer(analysis_of):
+    a = analysis_of("《关于推进绿色“一带一路”建设的指导意见》是哪个部门发布的？")
+    assert a.documents == {"guiding-opinion-2017"}
+    assert a.metadata == (MetadataField.ISSUER,)
+    assert a.answer_type is AnswerType.ORGANISATION
+
+
+def test_a_document_named_by_year_and_kind_in_english(analysis_of):
+    a = analysis_of("Which agencies issued the 2022 opinions on green development?")
+    assert a.documents == {"opinion-2022"}
+    assert a.metadata == (MetadataField.ISSUER,)
+    assert not any(c.kind is ConstraintKind.YEAR for c in a.constraints), "the year named the document"
+
+
+def test_an_asked_amount_of_electricity_is_an_energy_figure(analysis_of):
+    a = analysis_of("How much electricity does the Mozura wind farm generate a year?")
+    assert a.answer_type is AnswerType.FIGURE
+    assert Quantity.ENERGY in a.asks[0].quantities
+
+
+def test_a_question_about_the_library_topic_has_no_hard_constraint(analysis_of):
+    a = analysis_of("绿色丝绸之路建设的基本原则有哪些？")
+    assert not [c for c in a.constraints if not c.in_library]

@@ -1,0 +1,43 @@
+"""Sections as answers use them, on the bundled documents' heading trees."""
+
+from __future__ import annotations
+
+from silkqa.service.answering import sections
+
+PRINCIPLES = ("二、总体要求", "（二）基本原则")
+
+
+def test_a_question_naming_a_section_title_anchors_there():
+    assert sections.anchor(PRINCIPLES, "合作规划的基本原则有哪些？") == PRINCIPLES
+    assert sections.anchor(("二、总体要求", "（三）主要目标"), "2022年意见提出的主要目标是什么？") == (
+        "二、总体要求",
+        "（三）主要目标",
+    )
+    assert sections.anchor(PRINCIPLES, "蒙内铁路有多长？") is None
+
+
+def test_the_items_of_the_principles_are_all_four_in_order(snapshot):
+    text = snapshot.document("eco-cooperation-plan-2017").text
+    found = [text[s:e] for s, e in (item.heading for item in sections.items(text, PRINCIPLES))]
+    assert found == ["理念先行，绿色引领。", "共商共建，互利共赢。", "政府引导，多元参与。", "统筹推进，示范带动。"]
+
+
+def test_a_section_body_is_whole_sentences_without_its_heading(snapshot):
+    text = snapshot.document("opinion-2022").text
+    spans = sections.body(text, ("一、总体要求", "（三）主要目标"))
+    assert len(spans) == 2
+    first, last = text[spans[0][0] : spans[0][1]], text[spans[-1][0] : spans[-1][1]]
+    assert first.startswith("到2025年") and "主要目标" not in first
+    assert last.startswith("到2030年") and last.endswith("。")
+
+
+def test_a_sentence_is_found_whole_around_any_offset(snapshot):
+    text = snapshot.document("progress-report-2023").text
+    at = text.index("471公里")
+    s, e = sections.sentence_at(text, at)
+    assert text[s:e].startswith("蒙内铁路全长") and text[s:e].endswith("绿色印迹。")
+
+
+def test_a_title_sentence_is_its_sections_heading():
+    assert sections.is_heading("（三）主要目标。", ("一、总体要求", "（三）主要目标"))
+    assert not sections.is_heading("到2025年，共建“一带一路”生态环保与气候变化国际交流合作不断深化。", ("（三）主要目标",))
