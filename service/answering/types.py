@@ -62,6 +62,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     rewritten_question: str | None = None  # the standalone form of a follow-up (answering.followup)
     verification: VerificationReport | None = None  # set for generative answers (answering.generative.verify)
+    build_id: str = ""  # the library build the answer was read from (recorded with conversations and feedback)
 
 
 @dataclass(frozen=True)
@@ -152,12 +153,14 @@ class BackendOptions:
 @dataclass(frozen=True)
 class Question:
     """A question as a client asks it: the text, the conversation before it,
-    how many passages to return, and the answer mode (None: the default)."""
+    how many passages to return, the answer mode (None: the default) and the
+    documents to answer from (None: the whole library)."""
 
     text: str
     top_k: int = 5
     history: tuple[Turn, ...] = ()
     mode: Mode | None = None
+    doc_ids: tuple[str, ...] | None = None
 
 
 class ModeUnavailable(ValueError):

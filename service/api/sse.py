@@ -18,7 +18,7 @@ import anyio
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
-from silkqa.service.answering.types import Delta, Event, Started
+from silkqa.service.answering.types import Answer, Delta, Event, Started
 from silkqa.service.api.errors import ApiError
 from silkqa.service.api.schemas import AskResponse
 
@@ -71,10 +71,13 @@ def event_stream(produce: Callable[[threading.Event], Iterator[str]]) -> Streami
     )
 
 
-def ask_events(events: Iterator[Event], instance: str) -> Iterator[str]:
+def ask_events(
+    events: Iterator[Event], instance: str, respond: Callable[[Answer], AskResponse] = AskResponse.of
+) -> Iterator[str]:
     """``/v1/ask`` as SSE: ``meta``, ``delta``…, ``citations`` (exactly the
     non-streaming response's), ``done``; ``error`` with a problem document if
-    the answer fails after the stream began."""
+    the answer fails after the stream began. ``respond`` makes the response of
+    the finished answer (recording it first, when the request asked for that)."""
     try:
         for item in events:
             if isinstance(item, Started):
@@ -82,11 +85,21 @@ def ask_events(events: Iterator[Event], instance: str) -> Iterator[str]:
             elif isinstance(item, Delta):
                 yield event("delta", {"text": item.text})
             else:
-                response = AskResponse.of(item.answer)
+                response = respond(item.answer)
                 yield event("citations", response.model_dump(include={"abstained", "citations", "passages"}))
                 yield event(
                     "done",
-                    response.model_dump(include={"timings_ms", "confidence", "mode", "rewritten_question", "verification"}),
+                    response.model_dump(
+                        include={
+                            "timings_ms",
+                            "confidence",
+                            "mode",
+                            "rewritten_question",
+                            "verification",
+                            "conversation_id",
+                            "turn_id",
+                        }
+                    ),
                 )
     except Exception as exc:  # the status line is gone: report in-band
         log.exception("answer stream failed")
