@@ -207,13 +207,14 @@ class SqlConversationStore:
 
     # --- conversations -----------------------------------------------------------
 
-    def _info(self, db: Connection, owner: str, conversation_id: str) -> ConversationInfo:
+    @staticmethod
+    def _listing(owner: str) -> sa.Select[Any]:
+        """The owner's conversations, each with its number of exchanges."""
         turns = sa.select(sa.func.count()).where(TURNS.c.conversation_id == CONVERSATIONS.c.id).scalar_subquery()
-        row = db.execute(
-            sa.select(CONVERSATIONS, turns.label("turn_count")).where(
-                CONVERSATIONS.c.id == conversation_id, CONVERSATIONS.c.owner == owner
-            )
-        ).first()
+        return sa.select(CONVERSATIONS, turns.label("turn_count")).where(CONVERSATIONS.c.owner == owner)
+
+    def _info(self, db: Connection, owner: str, conversation_id: str) -> ConversationInfo:
+        row = db.execute(self._listing(owner).where(CONVERSATIONS.c.id == conversation_id)).first()
         if row is None:
             raise UnknownConversation(f"no conversation {conversation_id!r}")
         return self._info_of(row)
@@ -242,13 +243,7 @@ class SqlConversationStore:
             return self._info(db, owner, conversation_id)
 
     def conversations(self, owner: str, limit: int) -> list[ConversationInfo]:
-        turns = sa.select(sa.func.count()).where(TURNS.c.conversation_id == CONVERSATIONS.c.id).scalar_subquery()
-        query = (
-            sa.select(CONVERSATIONS, turns.label("turn_count"))
-            .where(CONVERSATIONS.c.owner == owner)
-            .order_by(CONVERSATIONS.c.updated_at.desc(), CONVERSATIONS.c.id)
-            .limit(limit)
-        )
+        query = self._listing(owner).order_by(CONVERSATIONS.c.updated_at.desc(), CONVERSATIONS.c.id).limit(limit)
         with self.engine.connect() as db:
             return [self._info_of(row) for row in db.execute(query)]
 

@@ -37,7 +37,7 @@ from silkqa.service.runtime import Runtime
 router = APIRouter(tags=["conversations"])
 
 T = TypeVar("T")
-ERRORS = problem_responses(404, 409, 422, 503)
+ERRORS = problem_responses(400, 404, 409, 422, 503)
 _STATUS: list[tuple[type[Exception], int, str, str]] = [
     (UnknownConversation, 404, "unknown-conversation", "Unknown conversation"),
     (UnknownTurn, 404, "unknown-turn", "Unknown answer"),

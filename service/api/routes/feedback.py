@@ -15,7 +15,7 @@ from silkqa.service.conversations.types import FeedbackIn
 router = APIRouter(tags=["feedback"])
 
 
-@router.post("/v1/feedback", response_model=FeedbackOut, responses=problem_responses(404, 422, 503))
+@router.post("/v1/feedback", response_model=FeedbackOut, responses=problem_responses(400, 404, 422, 503))
 def give(body: FeedbackRequest, request: Request, runtime: RuntimeDep, caller: PrincipalDep) -> FeedbackOut:
     """Feedback on an answer recorded in one of your conversations (its
     `turn_id`); given again, it replaces your earlier feedback on that answer.

@@ -18,6 +18,8 @@ from silkqa.service import cli
 from silkqa.service.api.app import create_app
 from silkqa.service.runtime import Runtime
 from tests.support.live import parse_sse
+from tests.support.postgres import postgres_bin, postgres_server
+from tests.support.runtimes import runtime_over
 
 TALENT = "指导意见在人才队伍建设方面有哪些要求？"
 FOLLOW_UP = "那资金方面呢？"
@@ -221,3 +223,23 @@ def test_feedback_export_gives_eval_lines_that_silkqa_eval_runs(open_api, runtim
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     assert (report["n"], report["answerable"]) == (2, 1)
     assert report["metrics"]["citation_recall"]["value"] == 1.0, "the service still cites what the feedback kept as gold"
+
+
+def test_with_a_postgresql_url_conversations_and_feedback_live_there(settings, snapshot, embedder, tmp_path):
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install -y postgresql)")
+    with postgres_server() as url:
+        own = runtime_over(settings, tmp_path / "index", snapshot, embedder, database_url=SecretStr(url))
+        with TestClient(create_app(runtime=own)) as client:
+            cid = new_conversation(client)
+            answered = streamed(client, {"question": TALENT, "conversation_id": cid})
+            client.post("/v1/feedback", json={"turn_id": answered["turn_id"], "rating": "up"}).raise_for_status()
+        own.conversations.close()
+        assert not (tmp_path / "index" / "conversations.sqlite3").exists(), "nothing went to the SQLite default"
+        restarted = Runtime.open(own.settings, embedder)
+        with TestClient(create_app(runtime=restarted)) as client:
+            detail = client.get(f"/v1/conversations/{cid}").json()
+            [feedback] = client.get("/v1/feedback").json()["feedback"]
+        restarted.conversations.close()
+    assert detail["turns"][0]["response"]["answer"] == answered["answer"]
+    assert detail["turns"][0]["feedback"]["rating"] == "up" and feedback["question"] == TALENT

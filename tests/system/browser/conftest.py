@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from silkqa.service.api.app import create_app
+from tests.support.browser import DESKTOP
 from tests.support.live import ThreadServer, start_thread
 from tests.support.paths import ROOT
 
@@ -32,8 +33,6 @@ TIMEOUT_MS = 20_000
 # its lock file; `.ci/run` runs `npm ci` there). Injected into the page under test
 # only: the service never serves it.
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 
 
 def _require_browser():
@@ -147,17 +146,3 @@ def axe_source() -> str:
             pytest.fail(missing)
         pytest.skip(missing)
     return AXE.read_text(encoding="utf-8")
-
-
-def axe_violations(page, source: str, impacts=("serious", "critical")) -> list[str]:
-    """axe-core run in the page (evaluated, not added as a script: the page's
-    Content-Security-Policy rightly refuses inline scripts), its violations of
-    the given impacts as readable lines."""
-    if not page.evaluate("() => Boolean(window.axe)"):
-        page.evaluate(source)
-    result = page.evaluate(
-        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
-        " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ': ' + n.failureSummary)})); }"
-    )
-    return [f"{v['id']} ({v['impact']}): {v['help']} -> {v['nodes']}" for v in result if v["impact"] in impacts]

@@ -8,6 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from silkqa.service.api.app import create_app
+from tests.support.browser import ask
 from tests.support.runtimes import runtime_over
 
 pytestmark = pytest.mark.slow
@@ -60,17 +61,6 @@ def watch_asks(page) -> list[dict]:
 
     page.on("response", record)
     return seen
-
-
-def ask(page, question):
-    """Types a question, presses Enter and waits for the whole answer."""
-    n = page.locator("#turns > .turn").count()
-    page.fill("#question", question)
-    page.press("#question", "Enter")
-    page.wait_for_selector(f"#turns > .turn:nth-child({n + 1}):not(.pending)")
-    turn = page.locator("#turns > .turn").nth(n)
-    assert "failed" not in turn.get_attribute("class"), turn.locator(".meta").text_content()
-    return turn
 
 
 def primary_mark(page):

@@ -22,10 +22,9 @@ from silkqa.service.api.app import create_app
 from silkqa.service.conversations.export import eval_items
 from silkqa.service.library.live import LiveLibrary
 from silkqa.service.runtime import Runtime
+from tests.support.browser import DESKTOP, PHONE, ask, axe_violations
 from tests.support.live import start_thread
 from tests.support.runtimes import runtime_over
-
-from .conftest import DESKTOP, PHONE, axe_violations
 
 pytestmark = pytest.mark.slow
 
@@ -44,17 +43,6 @@ def own(start_server, settings, snapshot, embedder, tmp_path):
     """A service over a library and a conversation database of its own."""
     runtime = runtime_over(settings, tmp_path / "index", snapshot, embedder)
     return start_server(create_app(runtime=runtime)), runtime
-
-
-def ask(page, question):
-    """Types a question, presses Enter and waits for the whole answer."""
-    n = page.locator("#turns > .turn").count()
-    page.fill("#question", question)
-    page.press("#question", "Enter")
-    page.wait_for_selector(f"#turns > .turn:nth-child({n + 1}):not(.pending)")
-    turn = page.locator("#turns > .turn").nth(n)
-    assert "failed" not in turn.get_attribute("class"), turn.locator(".meta").text_content()
-    return turn
 
 
 def open_conversation(server, page) -> dict:
