@@ -36,7 +36,13 @@ run: install
 	$(BIN)/silkqa index
 	$(BIN)/silkqa serve --host $(HOST) --port $(PORT)
 
-test: install-dev
+# axe-core for the browser tests' accessibility pass (test-only; pinned by the lock file).
+AXE := tests/system/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/system/browser/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/system/browser --no-audit --no-fund --ignore-scripts --silent; \
+	else echo "npm not found: the accessibility tests will be skipped (apt-get install npm)"; fi
+
+test: install-dev $(AXE)
 	$(BIN)/python -m pytest
 
 # The development set in-process; the report lands in eval/reports/latest.

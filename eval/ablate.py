@@ -37,8 +37,10 @@ class ChunkDenseRetriever(Retriever):
         super().__init__(base.index, base.embedder, base.weights)
         self._vectors = self.embedder.encode([c.text for c in self.index.chunks])
 
-    def search(self, query: Query, top_k: int, timings: dict[str, float] | None = None) -> list[Hit]:
-        sims = self._vectors @ query.vector
+    def search(
+        self, query: Query, top_k: int, timings: dict[str, float] | None = None, doc_ids: frozenset[str] | None = None
+    ) -> list[Hit]:
+        sims = self.only(self._vectors @ query.vector, doc_ids)
         order = np.argsort(-sims)[:top_k]
         return [self.hit(int(i), float(sims[i]), 0.0, float(sims[i])) for i in order]
 
@@ -58,11 +60,13 @@ class RankFusionRetriever(Retriever):
         ranks[scores <= 0] = np.inf
         return ranks
 
-    def search(self, query: Query, top_k: int, timings: dict[str, float] | None = None) -> list[Hit]:
+    def search(
+        self, query: Query, top_k: int, timings: dict[str, float] | None = None, doc_ids: frozenset[str] | None = None
+    ) -> list[Hit]:
         bm25 = self.index.lexical.scores(query.keywords)
         dense = self.dense_chunk_scores(query)
         w = self._w[query.lang]
-        fused = (w / (self._k + self._ranks(bm25)) + (1 - w) / (self._k + self._ranks(dense))) * (self._k + 1)
+        fused = self.only((w / (self._k + self._ranks(bm25)) + (1 - w) / (self._k + self._ranks(dense))) * (self._k + 1), doc_ids)
         order = np.argsort(-fused, kind="stable")[:top_k]
         return [self.hit(int(i), float(fused[i]), float(bm25[i]), float(dense[i])) for i in order]
 

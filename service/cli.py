@@ -1,5 +1,5 @@
-"""``silkqa`` command line: index, serve, ask, add, remove, eval, keygen. Every
-command goes through the same ``Runtime`` the API serves from."""
+"""``silkqa`` command line: index, serve, ask, add, remove, eval, keygen,
+feedback. Every command goes through the same ``Runtime`` the API serves from."""
 
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from silkqa.service.api.app import create_app
     from silkqa.service.api.logs import configure_json_logging
     from silkqa.service.api.security import KeyConfigError
+    from silkqa.service.conversations.types import ConversationError
     from silkqa.service.library.types import IndexUnusable
     from silkqa.service.runtime import Runtime
 
@@ -59,8 +60,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_json_logging()
     try:
         runtime = Runtime.open(settings)  # builds the index first when it is missing; loads the LLM, if one is configured
+        runtime.conversations  # noqa: B018 - opened now, so a database it cannot use stops start-up, not the first request
         app = create_app(runtime=runtime)
-    except (IndexUnusable, ModelUnavailable, KeyConfigError, BackendUnavailable) as exc:
+    except (IndexUnusable, ModelUnavailable, KeyConfigError, BackendUnavailable, ConversationError) as exc:
         logging.getLogger("silkqa").critical("cannot start: %s", exc)
         return 2
     uvicorn.run(
@@ -143,6 +145,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
     paths = reports.write(report, out)
     print(reports.summary(report))
     print("reports: " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    """Feedback as evaluation set lines (eval/README.md), newest first."""
+    from silkqa.service.conversations.export import eval_items
+    from silkqa.service.conversations.store import SqlConversationStore
+    from silkqa.service.conversations.types import ConversationError, Feedback
+
+    try:
+        store = SqlConversationStore.open(_settings().conversation_options())
+    except ConversationError as exc:
+        print(f"silkqa feedback: {exc}", file=sys.stderr)
+        return 2
+    try:
+        feedback: list[Feedback] = []
+        while page := store.feedback(1000, len(feedback)):
+            feedback += page
+    finally:
+        store.close()
+    lines = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in eval_items(feedback))
+    if args.out:
+        from pathlib import Path
+
+        Path(args.out).write_text(lines, encoding="utf-8")
+        print(f"{len(feedback)} feedback items written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(lines)
     return 0
 
 
@@ -236,6 +266,15 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("remove", help="remove a document from the library and the index")
     s.add_argument("doc_id")
     s.set_defaults(func=cmd_remove)
+    s = sub.add_parser("feedback", help="feedback people gave on answers")
+    feedback = s.add_subparsers(dest="feedback_command", required=True)
+    s = feedback.add_parser("export", help="write all feedback as evaluation set lines, for review before adding to the dev set")
+    s.add_argument(
+        "--jsonl", action="store_true", help="the evaluation set format, JSON lines (the default, and for now the only one)"
+    )
+    s.add_argument("--out", help="file to write (default: standard output)")
+    s.set_defaults(func=cmd_feedback_export)
+
     s = sub.add_parser("eval", help="run an evaluation set (JSONL) and report retrieval, citation and answer quality")
     s.add_argument("set", nargs="?", help="evaluation set, e.g. eval/dev.jsonl")
     s.add_argument("--url", help="evaluate a running server instead of the in-process pipeline")

@@ -4,7 +4,8 @@ configuration table is generated from the descriptions here.
 
 The stages never read settings: each takes an options object, and those are
 built here, in one place (``index_options``, ``fusion_weights``,
-``answering_options``, ``backend_options``), with no defaults of their own."""
+``answering_options``, ``backend_options``, ``conversation_options``), with no
+defaults of their own."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from silkqa.index.ingest.corpus import bundled_corpus_dir
 from silkqa.index.ingest.types import ChunkingOptions
 from silkqa.index.store.types import IndexOptions
 from silkqa.service.answering.types import AnsweringOptions, AnswerOptions, BackendOptions, GenerationOptions
+from silkqa.service.conversations.types import ConversationOptions
 from silkqa.service.retrieval.types import FusionWeights
 
 
@@ -155,6 +157,16 @@ class Settings(BaseSettings):
         True, description="Let the LLM (when configured) rewrite the follow-up questions the rules cannot resolve."
     )
 
+    # --- conversations and feedback -----------------------------------------
+    database_url: SecretStr | None = Field(
+        None,
+        description="Database for conversations and feedback, as a SQLAlchemy URL (`postgresql://user:pass@host/db`); "
+        "default: the SQLite file `conversations.sqlite3` in SILKQA_INDEX_DIR.",
+    )
+    conversation_max_turns: int = Field(
+        500, ge=1, description="Questions one stored conversation may hold (409 beyond it: start a new one)."
+    )
+
     # --- API ---------------------------------------------------------------
     max_question_chars: int = Field(1000, ge=10, description="Longest accepted question.")
     host: str = Field("127.0.0.1", description="Default bind address of `silkqa serve`.")
@@ -231,6 +243,11 @@ class Settings(BaseSettings):
             default_mode=self.answer_mode,
             rewrite_followups_with_llm=self.llm_rewrite_followups,
         )
+
+    def conversation_options(self) -> ConversationOptions:
+        url = self.database_url.get_secret_value() if self.database_url else None
+        default = f"sqlite:///{(self.index_dir / 'conversations.sqlite3').resolve()}"
+        return ConversationOptions(url=url or default, max_turns=self.conversation_max_turns)
 
     def backend_options(self) -> BackendOptions:
         return BackendOptions(

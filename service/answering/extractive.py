@@ -463,7 +463,7 @@ class AnswerComposer:
         what = tuple(dict.fromkeys(m.what for m in missing))
         related = tuple(dict.fromkeys([*(c.hit for c in ([other] if other else [])), *hits]))[:5]
         abstention = Abstention(reason, what, related)
-        cov = Coverage(CoverageStatus.NOT_COVERED, what, reason)
+        cov = Coverage(CoverageStatus.NOT_COVERED, what)  # the reason is the abstention's
         return Answer(reason, True, [], list(related) or hits, confidence, analysis.lang, coverage=cov, abstention=abstention)
 
     def _missing(self, analysis: QuestionAnalysis, relevant: list[Candidate], verdicts: dict[int, Judgement]) -> list[Missing]:

@@ -95,7 +95,8 @@ class AnswerPipeline:
         rewrite = self.rewrite(question.text, list(question.history), cancel)
         t1 = time.perf_counter()
         top_k = max(question.top_k, options.generation.passages)
-        extractive = self._extractive(snapshot, rewrite.standalone, top_k)
+        doc_ids = frozenset(question.doc_ids) if question.doc_ids is not None else None
+        extractive = self._extractive(snapshot, rewrite.standalone, top_k, doc_ids)
         t2 = time.perf_counter()
         generative = mode == "generative" and not extractive.abstained
         yield Started(question.text, rewrite.rewritten, extractive.lang, "generative" if generative else "extractive")
@@ -115,12 +116,16 @@ class AnswerPipeline:
         if generative:
             timings["generate"] = _ms(time.perf_counter() - t2)
         answer = replace(
-            final, passages=extractive.passages[: question.top_k], rewritten_question=rewrite.rewritten, timings_ms=timings
+            final,
+            passages=extractive.passages[: question.top_k],
+            rewritten_question=rewrite.rewritten,
+            timings_ms=timings,
+            build_id=snapshot.build_id,
         )
         telemetry.report(answer)  # stage timings and abstention to the serving request's metrics
         yield Finished(answer)
 
-    def _extractive(self, snapshot: Snapshot, question: str, top_k: int) -> Answer:
+    def _extractive(self, snapshot: Snapshot, question: str, top_k: int, doc_ids: frozenset[str] | None) -> Answer:
         retriever = snapshot.retriever
         composer = AnswerComposer(retriever, self.options.answer)
         t0 = time.perf_counter()
@@ -128,7 +133,7 @@ class AnswerPipeline:
         analysis = analyze(question, LibraryTerms(snapshot.index.lexical), retriever.document_names, retriever.document_years)
         t1 = time.perf_counter()
         retrieval: dict[str, float] = {}  # bm25, dense, fusion
-        hits = retriever.search(query, max(top_k, self.options.answer.retrieved_passages), retrieval)
+        hits = retriever.search(query, max(top_k, self.options.answer.retrieved_passages), retrieval, doc_ids)
         t2 = time.perf_counter()
         answer = composer.compose(query, analysis, hits)
         t3 = time.perf_counter()

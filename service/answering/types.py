@@ -193,6 +193,7 @@ class Answer:
     verification: VerificationReport | None = None  # set for generative answers (answering.generative.verify)
     coverage: Coverage = COVERED
     abstention: Abstention | None = None  # set when ``abstained``
+    build_id: str = ""  # the library build the answer was read from (recorded with conversations and feedback)
 
 
 @dataclass(frozen=True)
@@ -283,12 +284,14 @@ class BackendOptions:
 @dataclass(frozen=True)
 class Question:
     """A question as a client asks it: the text, the conversation before it,
-    how many passages to return, and the answer mode (None: the default)."""
+    how many passages to return, the answer mode (None: the default) and the
+    documents to answer from (None: the whole library)."""
 
     text: str
     top_k: int = 5
     history: tuple[Turn, ...] = ()
     mode: Mode | None = None
+    doc_ids: tuple[str, ...] | None = None
 
 
 class ModeUnavailable(ValueError):

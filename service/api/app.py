@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from silkqa.service.api import errors, middleware
-from silkqa.service.api.routes import ask, chat, documents, ops, ui
+from silkqa.service.api.routes import apidocs, ask, chat, conversations, documents, feedback, ops, ui
 from silkqa.service.library.follower import BuildFollower
 from silkqa.service.runtime import Runtime
 from silkqa.service.settings import Settings
@@ -33,10 +33,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         version="0.1.0",
         summary="Question answering over policy documents with exact-span citations.",
         lifespan=lifespan,
+        # Served from the package by routes.apidocs (FastAPI's own pages load Swagger UI and ReDoc from a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     errors.install(app)
     middleware.install(app, settings)  # keys, limits, worker slots, metrics, logs, the OpenAPI additions
-    for routes in (ask, chat, documents, ops, ui):
+    for routes in (ask, chat, conversations, feedback, documents, ops, ui, apidocs):
         app.include_router(routes.router)
     return app

@@ -9,6 +9,7 @@ from typing import Any
 from silkqa.service.answering.pipeline import AnswerPipeline
 from silkqa.service.answering.types import Mode, ModeUnavailable
 from silkqa.service.api.errors import ApiError
+from silkqa.service.retrieval.types import Snapshot
 from silkqa.service.settings import Settings
 
 _PROBLEM: dict[str, Any] = {
@@ -43,3 +44,15 @@ def checked_top_k(settings: Settings, top_k: int) -> int:
     if top_k > settings.top_k_max:
         raise ApiError(422, "invalid-request", "Invalid request", f"top_k: at most {settings.top_k_max}")
     return top_k
+
+
+def checked_doc_ids(snapshot: Snapshot, doc_ids: list[str] | None) -> tuple[str, ...] | None:
+    """The documents a question is limited to, each one the library holds."""
+    if doc_ids is None:
+        return None
+    known = {d.meta.doc_id for d in snapshot.documents()}
+    if unknown := [d for d in doc_ids if d not in known]:
+        raise ApiError(
+            422, "unknown-document", "Unknown document", f"doc_ids: no document with id {', '.join(map(repr, unknown))}"
+        )
+    return tuple(dict.fromkeys(doc_ids))

@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from silkqa.service.answering.types import Answer
+from silkqa.service.conversations.types import FeedbackIn
 from silkqa.service.retrieval.types import Snapshot
 
 _REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -83,6 +84,15 @@ class Metrics:
             buckets=_STAGE_BUCKETS + (5.0, 10.0),
             registry=r,
         )
+        self.feedback = Counter(
+            "silkqa_feedback",
+            "Feedback given on answers (a change counts again), by rating (up, down, none) and whether it flagged citations.",
+            ["rating", "flagged"],
+            registry=r,
+        )
+        self.flagged_citations = Counter(
+            "silkqa_feedback_wrong_citations", "Citations flagged as not supporting their sentence.", registry=r
+        )
         self._lock = threading.Lock()  # answers are reported from worker threads
         self._answered = 0
         self._abstained = 0
@@ -100,6 +110,10 @@ class Metrics:
         with self._lock:
             self._answered += 1
             self._abstained += answer.abstained
+
+    def observe_feedback(self, given: FeedbackIn) -> None:
+        self.feedback.labels(given.rating or "none", str(bool(given.wrong_citations)).lower()).inc()
+        self.flagged_citations.inc(len(given.wrong_citations))
 
     def observe_rate_limited(self, key: str) -> None:
         self.rate_limited.labels(key).inc()

@@ -15,8 +15,8 @@ from enum import IntEnum
 
 
 class Role(IntEnum):
-    READER = 1  # ask, search, read documents, chat
-    EDITOR = 2  # also add, replace and delete documents
+    READER = 1  # ask, search, read documents, chat; keep conversations and give feedback
+    EDITOR = 2  # also add, replace and delete documents, and read everyone's feedback
 
 
 @dataclass(frozen=True)
@@ -52,13 +52,26 @@ RULES: tuple[Rule, ...] = (
     # Probes, metrics, the API description and the web page's files.
     Rule(
         READS,
-        frozenset({"/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}),
-        ("/ui/",),
+        frozenset({"/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/redoc"}),
+        ("/ui/", "/docs/assets/"),
         _PUBLIC,
+    ),
+    # Everyone's feedback, with the questions people asked: for editors (who review it for the eval set).
+    Rule(
+        READS,
+        frozenset({"/v1/feedback"}),
+        policy=RoutePolicy(Role.EDITOR, api=True, cpu_bound=False, upload=False, question=False),
     ),
     Rule(READS, prefixes=("/v1/",), policy=RoutePolicy(Role.READER, api=True, cpu_bound=False, upload=False, question=False)),
     # POSTs that only read: questions and searches.
     Rule(frozenset({"POST"}), _QUESTIONS, policy=RoutePolicy(Role.READER, api=True, cpu_bound=True, upload=False, question=True)),
+    # A reader's own things: their conversations (each key sees only its own) and feedback on their answers.
+    Rule(
+        _WRITES,
+        frozenset({"/v1/conversations", "/v1/feedback"}),
+        ("/v1/conversations/",),
+        RoutePolicy(Role.READER, api=True, cpu_bound=False, upload=False, question=False),
+    ),
     # Adding or replacing a document may carry a file.
     Rule(
         frozenset({"POST", "PUT"}),

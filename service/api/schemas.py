@@ -20,6 +20,7 @@ def _whole(value: object) -> object:
 
 
 WholeNumber = Annotated[int, BeforeValidator(_whole)]
+DocumentIds = Annotated[list[Annotated[str, Field(max_length=80)]], Field(min_length=1, max_length=100)]
 
 
 class HistoryTurn(BaseModel):
@@ -47,6 +48,16 @@ class AskRequest(BaseModel):
         False,
         description="Answer as Server-Sent Events: `meta`, `delta`…, `citations`, `done` (or `error`).",
     )
+    doc_ids: DocumentIds | None = Field(
+        None,
+        description="Answer from these documents only (null: the whole library); unknown ids are refused (422).",
+    )
+    conversation_id: str | None = Field(
+        None,
+        max_length=64,
+        description="Record the question and its answer in this conversation of yours (`POST /v1/conversations`); "
+        "the response then carries its `turn_id`, which feedback refers to.",
+    )
 
 
 class SearchRequest(BaseModel):
@@ -54,6 +65,7 @@ class SearchRequest(BaseModel):
 
     query: str = Field(..., min_length=1)
     top_k: WholeNumber = Field(5, ge=1)
+    doc_ids: DocumentIds | None = Field(None, description="Search these documents only (null: the whole library).")
 
 
 class Passage(BaseModel):
@@ -191,6 +203,8 @@ class AskResponse(BaseModel):
     verification: VerificationOut | None = Field(
         None, description="How the generated answer's sentences fared (generative mode only)."
     )
+    conversation_id: str | None = Field(None, description="The conversation the exchange was recorded in (when asked to).")
+    turn_id: int | None = Field(None, description="The recorded exchange, for `POST /v1/feedback` (null when not recorded).")
 
     @classmethod
     def of(cls, answer: Answer) -> AskResponse:

@@ -71,9 +71,9 @@ class Retriever:
         chunk = self.index.chunks[i]
         return Hit(chunk, i, score, bm25, dense, self.index.documents[chunk.doc_id].meta.title)
 
-    def find(self, text: str, top_k: int) -> list[Hit]:
-        """The ``top_k`` best passages for ``text``."""
-        return self.search(self.analyze(text), top_k)
+    def find(self, text: str, top_k: int, doc_ids: frozenset[str] | None = None) -> list[Hit]:
+        """The ``top_k`` best passages for ``text`` (of ``doc_ids`` only, when given)."""
+        return self.search(self.analyze(text), top_k, doc_ids=doc_ids)
 
     def analyze(self, text: str) -> Query:
         # English words count through their Chinese translations too.
@@ -95,28 +95,48 @@ class Retriever:
         similarities: np.ndarray = vectors @ query.vector
         return similarities
 
-    def dense_chunk_scores(self, query: Query) -> np.ndarray:
-        """Best unit similarity per chunk (0 for chunks outside the candidates)."""
+    def dense_chunk_scores(self, query: Query, doc_ids: frozenset[str] | None = None) -> np.ndarray:
+        """Best unit similarity per chunk (0 for chunks outside the candidates;
+        with ``doc_ids``, every unit of those documents is a candidate)."""
         n_chunks = len(self.index.chunks)
         k = min(DENSE_CANDIDATES, self.index.dense.ntotal)
         scores = np.zeros(n_chunks, np.float32)
         if k == 0:
+            return scores
+        if doc_ids is not None:
+            # The library's nearest units may hold none of a small document's.
+            units = np.flatnonzero(np.isin(self._chunk_doc[self.index.units.chunk], list(doc_ids)))
+            np.maximum.at(scores, self.index.units.chunk[units], np.maximum(self.unit_similarities(query, units), 0))
             return scores
         sims, ids = self.index.dense.search(query.vector.reshape(1, -1), k)
         valid = ids[0] >= 0
         np.maximum.at(scores, self.index.units.chunk[ids[0][valid]], np.maximum(sims[0][valid], 0))
         return scores
 
-    def search(self, query: Query, top_k: int, timings: dict[str, float] | None = None) -> list[Hit]:
-        """The ``top_k`` best chunks; ``timings``, if given, receives the
-        milliseconds spent on bm25, dense and fusion (for the metrics)."""
+    def only(self, scores: np.ndarray, doc_ids: frozenset[str] | None) -> np.ndarray:
+        """Chunk scores with those of documents outside ``doc_ids`` zeroed (all
+        kept when None). Applied before the top k are taken, so "ask only this
+        document" gets k of its own passages, not what is left of the library's k."""
+        if doc_ids is None:
+            return scores
+        kept: np.ndarray = np.where(np.isin(self._chunk_doc, list(doc_ids)), scores, 0.0)
+        return kept
+
+    def search(
+        self, query: Query, top_k: int, timings: dict[str, float] | None = None, doc_ids: frozenset[str] | None = None
+    ) -> list[Hit]:
+        """The ``top_k`` best chunks (of the documents ``doc_ids`` only, when
+        given); ``timings``, if given, receives the milliseconds spent on bm25,
+        dense and fusion (for the metrics)."""
         n = len(self.index.chunks)
         if n == 0:
             return []
         t0 = time.perf_counter()
-        bm25 = self.index.lexical.scores(query.keywords)
+        # Both signals are read over the chosen documents alone (BM25 normalised
+        # by their best score), as if the library held only them.
+        bm25 = self.only(self.index.lexical.scores(query.keywords), doc_ids)
         t1 = time.perf_counter()
-        dense = self.dense_chunk_scores(query)
+        dense = self.dense_chunk_scores(query, doc_ids)
         t2 = time.perf_counter()
         w_bm25 = self.weights.bm25(query.lang)
         top_bm25 = float(bm25.max())

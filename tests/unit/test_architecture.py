@@ -19,6 +19,7 @@ LAYERS = (
     "silkqa.index.store",  # embeddings, BM25, builds on disk
     "silkqa.service.retrieval",  # hybrid search over one snapshot
     "silkqa.service.answering",  # the question path: rewrite, extractive and generative answers
+    "silkqa.service.conversations",  # conversations and feedback, stored per API key (beside the library)
     "silkqa.service.settings",  # the one configuration; builds every stage's options
     "silkqa.service.library",  # the live library and its updates
     "silkqa.service.runtime",  # what every entry point serves from
@@ -33,6 +34,9 @@ NEVER = (
     ("silkqa.service.answering.generative", "silkqa.service.answering.pipeline"),
     ("silkqa.service.answering.types", "silkqa.service.answering.pipeline"),
     ("silkqa.service.api.middleware", "silkqa.service.api.routes"),
+    # Beside each other: the library never reads conversations, conversations never read answering.
+    ("silkqa.service.library", "silkqa.service.conversations"),
+    ("silkqa.service.conversations", "silkqa.service.answering"),
 )
 PACKAGES = {"index": "silkqa.index", "service": "silkqa.service", "eval": "silkqa.eval"}
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from silkqa.service.api.app import create_app
+from tests.support.browser import DESKTOP
 from tests.support.live import ThreadServer, start_thread
 from tests.support.paths import ROOT
 
@@ -28,6 +29,10 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 TIMEOUT_MS = 20_000
+# The accessibility engine, from npm (tests/system/browser/package.json, pinned by
+# its lock file; `.ci/run` runs `npm ci` there). Injected into the page under test
+# only: the service never serves it.
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def _require_browser():
@@ -77,8 +82,9 @@ def browser(tmp_path_factory):
             executable_path=CHROMIUM,
             headless=True,
             args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 800},
+            viewport=DESKTOP,
             locale="zh-CN",
+            has_touch=True,  # phone tests tap; a mouse still hovers and clicks as on a desktop
         )
         context.set_default_timeout(TIMEOUT_MS)
         yield context
@@ -107,13 +113,15 @@ def open_page(browser, page_errors):
     """Opens a page at a server's URL; the test fails if the page logged an error."""
     pages = []
 
-    def _open(server: ThreadServer, width: int = 1280, height: int = 800):
+    def _open(server: ThreadServer, width: int = 1280, height: int = 800, path: str = "/"):
+        browser.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
         page = browser.new_page()
         page.set_viewport_size({"width": width, "height": height})
         page.on("pageerror", lambda exc: page_errors.messages.append(f"pageerror: {exc}"))
         page.on("console", lambda msg: msg.type == "error" and page_errors.messages.append(f"console: {msg.text}"))
-        page.goto(server.url + "/")
-        page.wait_for_selector("body.ready")
+        page.goto(server.url + path)
+        if path == "/" or path.startswith("/#"):
+            page.wait_for_selector("body.ready")
         pages.append(page)
         return page
 
@@ -127,3 +135,14 @@ def open_page(browser, page_errors):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's source; in CI a missing install fails, elsewhere it skips with the command to run."""
+    if not AXE.exists():
+        missing = f"axe-core is not installed: npm ci --prefix {AXE.parents[2].relative_to(ROOT)}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(missing)
+        pytest.skip(missing)
+    return AXE.read_text(encoding="utf-8")

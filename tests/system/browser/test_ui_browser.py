@@ -8,6 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from silkqa.service.api.app import create_app
+from tests.support.browser import ask
 from tests.support.runtimes import runtime_over
 
 pytestmark = pytest.mark.slow
@@ -62,17 +63,6 @@ def watch_asks(page) -> list[dict]:
     return seen
 
 
-def ask(page, question):
-    """Types a question, presses Enter and waits for the whole answer."""
-    n = page.locator("#turns > .turn").count()
-    page.fill("#question", question)
-    page.press("#question", "Enter")
-    page.wait_for_selector(f"#turns > .turn:nth-child({n + 1}):not(.pending)")
-    turn = page.locator("#turns > .turn").nth(n)
-    assert "failed" not in turn.get_attribute("class"), turn.locator(".meta").text_content()
-    return turn
-
-
 def primary_mark(page):
     mark = page.locator("#doc-text mark.hl-primary")
     mark.wait_for()
@@ -98,8 +88,9 @@ def test_cited_answer_and_its_passage_highlighted_in_the_document(live_server, o
     turn = ask(page, TALENT)
     expected = api_ask(live_server, TALENT)
 
-    # One request, answered as an event stream (the page fell back to nothing).
-    assert [(a["body"], a["type"]) for a in asks] == [({"question": TALENT, "stream": True}, "text/event-stream")]
+    # One request, answered as an event stream (the page fell back to nothing), kept in a conversation.
+    assert [a["type"] for a in asks] == ["text/event-stream"]
+    assert asks[0]["body"] == {"question": TALENT, "stream": True, "conversation_id": asks[0]["body"]["conversation_id"]}
     events = api_stream_events(live_server, TALENT)
     assert events[0] == "meta" and events[-2:] == ["citations", "done"] and "delta" in events
 
@@ -171,7 +162,7 @@ def test_a_broken_stream_falls_back_to_the_plain_answer(live_server, open_page, 
     )
     turn = ask(page, TALENT)
     expected = api_ask(live_server, TALENT)
-    assert [a["body"] for a in asks] == [{"question": TALENT}]
+    assert [{k: v for k, v in a["body"].items() if k != "conversation_id"} for a in asks] == [{"question": TALENT}]
     assert asks[0]["type"] == "application/json"
     assert turn.locator(".a").text_content() == expected["answer"]
     assert page.locator("#source-list > .source").count() == len(expected["citations"])
@@ -184,7 +175,7 @@ def test_abstention_is_shown_as_such_with_related_passages(live_server, open_pag
     page = open_page(live_server)
     turn = ask(page, NOT_COVERED)
     assert "abstained" in turn.get_attribute("class")
-    assert "The documents do not cover this" in turn.locator(".verdict").text_content()
+    assert turn.locator(".meta .verdict-label").text_content() == "Not covered by the documents · 文件未涉及"
     assert turn.locator(".a").text_content() == expected["answer"]
     assert turn.locator("a.cite").count() == 0
     assert page.locator("#sources-heading").text_content().startswith("Related passages")
@@ -241,7 +232,7 @@ def test_document_list_shows_every_document_and_opens_it(live_server, open_page)
         assert cells.nth(0).locator(".doc-open").text_content() == doc["title"]
         assert cells.nth(1).text_content() == (doc["issuer"] or "—")
         assert cells.nth(2).text_content() == (doc["date"] or "—")
-        assert cells.nth(3).text_content() == str(doc["chunk_count"])
+        assert cells.nth(3).text_content() == f"{doc['length']:,} 字"
 
     rows.nth(1).locator(".doc-open").click()
     page.locator("#doc-title", has_text=documents[1]["title"]).wait_for()
@@ -336,7 +327,10 @@ def test_keyboard_only(live_server, open_page):
     page.keyboard.press("Enter")
     page.wait_for_selector("#turns > .turn:not(.pending)")
 
-    page.keyboard.press("Shift+Tab")  # from the box back to the answer's last marker
+    for _ in range(30):  # from the box back, past the answer's feedback controls, to its last marker
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.className") == "cite":
+            break
     assert page.evaluate("document.activeElement.className") == "cite"
     page.keyboard.press("Enter")
     primary_mark(page)

@@ -22,7 +22,7 @@ def test_the_page_and_everything_it_loads_are_served_from_the_package(client):
     for name in ASSETS:
         if name.endswith(".js"):
             referenced |= set(re.findall(r'from "/ui/([^"]+)"', (STATIC_DIR / name).read_text(encoding="utf-8")))
-    assert referenced == {"app.js", "app.css", "icon.svg", "sse.js", "highlight.js"}
+    assert referenced == {"app.js", "app.css", "icon.svg", "sse.js", "highlight.js", "api.js", "present.js"}
     for name in referenced:
         asset = client.get(f"/ui/{name}")
         assert asset.status_code == 200, name
@@ -43,3 +43,19 @@ def test_only_the_page_assets_are_served(client):
         assert r.status_code == 404, name
         assert r.headers["content-type"] == "application/problem+json"
     assert client.get("/ui/../settings.py").status_code == 404
+
+
+def test_the_api_docs_load_nothing_from_elsewhere(client):
+    for path, viewer in [("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")]:
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        policy = r.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "script-src 'self';" in policy, "no inline or foreign scripts"
+        sources = re.findall(r'(?:src|href)="([^"]+)"', r.text)
+        assert sources and all(s.startswith("/") and not s.startswith("//") for s in sources), sources
+        assert f"/docs/assets/{viewer}" in sources and "/ui/apidocs.js" in sources
+        for source in sources:
+            asset = client.get(source)
+            assert asset.status_code == 200 and len(asset.content) > 100, source
+    assert client.get("/docs/assets/../routes/apidocs.py").status_code == 404
+    assert client.get("/docs/assets/favicon.png").status_code == 404, "only the files the pages use"
