@@ -24,7 +24,7 @@ from silkqa.service.answering.followup import acceptable_rewrite, format_history
 from silkqa.service.answering.generative.answerer import GenerativeAnswerer
 from silkqa.service.answering.generative.backends import complete
 from silkqa.service.answering.generative.prompts import PromptTemplate
-from silkqa.service.answering.question import LibraryTerms, analyze
+from silkqa.service.answering.question import LibraryTerms, analyze, within
 from silkqa.service.answering.types import (
     Answer,
     AnsweringOptions,
@@ -131,6 +131,8 @@ class AnswerPipeline:
         t0 = time.perf_counter()
         query = retriever.analyze(question)
         analysis = analyze(question, LibraryTerms(snapshot.index.lexical), retriever.document_names, retriever.document_years)
+        if doc_ids is not None:
+            analysis = within(analysis, doc_ids)
         t1 = time.perf_counter()
         retrieval: dict[str, float] = {}  # bm25, dense, fusion
         hits = retriever.search(query, max(top_k, self.options.answer.retrieved_passages), retrieval, doc_ids)

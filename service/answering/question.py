@@ -634,8 +634,9 @@ def _ask(
         attribute, bound_to = after or before[-2:], ()
     else:
         attribute = after or before[-2:]
-        # "哪些交通工具": a rare word names what is listed; "哪些措施" does not.
-        bound_to = tuple(w for w in attribute if terms.known(w) and not terms.generic(w) and w not in _GENERIC_CLASSES)
+        # "哪些交通工具": a rare word after the question word names what is
+        # listed; "哪些措施" does not, nor the topic before it ("人才队伍建设方面有哪些要求").
+        bound_to = tuple(w for w in after if terms.known(w) and not terms.generic(w) and w not in _GENERIC_CLASSES)
     return Ask(kind, asked_quantities(clause), tuple(dict.fromkeys(attribute)), tuple(dict.fromkeys(bound_to)))
 
 
@@ -677,3 +678,11 @@ def analyze(
         compare=bool(_COMPARE.search(question)) and (len(documents) >= 2 or several),
         metadata=metadata_fields(question) if documents and not _other_title(question, document_names) else (),
     )
+
+
+def within(analysis: QuestionAnalysis, doc_ids: frozenset[str]) -> QuestionAnalysis:
+    """The analysis of a question asked of chosen documents only: the user's
+    choice decides which document is meant. "指导意见在人才队伍建设方面有哪些要求？"
+    asked of the 2022 opinion alone is about that opinion."""
+    documents = analysis.documents & doc_ids
+    return replace(analysis, documents=documents, metadata=analysis.metadata if documents else ())

@@ -270,7 +270,7 @@ def test_answerability_words_follow_the_coverage_fields(own, open_page):
           partial, refused, missing: missingText(partial.missing),
           old: [coverageOf({abstained: false}).status, coverageOf({abstained: true, passages: []}).status],
           said: [coverageOf({answer: "文件中没有提到火星。", abstained: true, abstention: {reason: "文件中没有提到火星。", missing: [], related: []}}).reason,
-                 coverageOf({answer: "A[1]\n（文件未涉及：金额。）", coverage: {status: "partial", missing: ["金额"], note: "（文件未涉及：金额。）"}}).note],
+                 coverageOf({answer: "A[1] （文件未涉及：金额。）", coverage: {status: "partial", missing: ["金额"], note: "（文件未涉及：金额。）"}}).note],
           same: [sameQuestion("那资金方面呢？", "那资金方面呢"), sameQuestion("What about funds?", "what about funds ？"),
                  sameQuestion("那资金方面呢？", "指导意见在资金方面有哪些要求？")],
           filter: [matchesFilter({title: "关于推进共建“一带一路”绿色发展的意见", date: "2022-03-28", issuer: "国家发展改革委"}, "2022 发展改革委"),

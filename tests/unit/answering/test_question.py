@@ -4,6 +4,7 @@ contain, what type of answer is wanted, which documents are named."""
 from __future__ import annotations
 
 from silkqa.service.answering.quantities import Quantity
+from silkqa.service.answering.question import within
 from silkqa.service.answering.types import AnswerType, ConstraintKind, MetadataField
 
 
@@ -82,3 +83,11 @@ def test_an_asked_amount_of_electricity_is_an_energy_figure(analysis_of):
 def test_a_question_about_the_library_topic_has_no_hard_constraint(analysis_of):
     a = analysis_of("绿色丝绸之路建设的基本原则有哪些？")
     assert not [c for c in a.constraints if not c.in_library]
+
+
+def test_chosen_documents_decide_which_document_is_meant(analysis_of):
+    a = analysis_of("2017年的指导意见是哪个部门发布的？")
+    assert a.documents == {"guiding-opinion-2017"} and a.metadata
+    chosen = within(a, frozenset({"opinion-2022"}))
+    assert chosen.documents == frozenset() and chosen.metadata == ()
+    assert within(a, frozenset({"guiding-opinion-2017", "opinion-2022"})).documents == {"guiding-opinion-2017"}
