@@ -220,16 +220,18 @@ class AnswerComposer:
         names = [c for c in analysis.constraints if c.in_library and c.kind is not ConstraintKind.TERM]
         # Only the checks a sentence cannot pass by chance: a date, a figure.
         typed = {i for i, ask in enumerate(analysis.asks) if ask.answer_type in (AnswerType.DATE, AnswerType.FIGURE)}
-        if not (names or analysis.documents) or not typed:
+        # A document the question names bounds the search as a name does.
+        named_only = bool(analysis.documents) and not names
+        if not (names or analysis.documents) or not (typed or named_only):
             return []
         out = []
         for cand in candidates[:_JUDGED]:
             if not _ANCHORED * threshold <= cand.evidence < threshold:
                 continue
-            if analysis.documents and not names and cand.hit.chunk.doc_id not in analysis.documents:
+            if named_only and cand.hit.chunk.doc_id not in analysis.documents:
                 continue
             verdict = verdicts.setdefault(id(cand), self.judge(analysis, cand))
-            if verdict.ok and verdict.answers & typed:
+            if verdict.ok and (verdict.answers & typed or (named_only and not typed)):
                 out.append(cand)
         return out
 

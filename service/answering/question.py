@@ -62,7 +62,11 @@ _ZH_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (AnswerType.LIST, re.compile(r"哪些|哪几|有什么|包括什么|包含什么|都有|几[项条个点类种]|几个方面")),
 )
 _EN_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
-    (AnswerType.DATE, re.compile(r"\bwhen\b|\bwhat (year|date|month|day)\b|\bwhich year\b|\bin what year\b", re.I)),
+    # "when" asks only as the clause's question word, not in "…drawn on when building…".
+    (
+        AnswerType.DATE,
+        re.compile(r"^\W*when\b|\band when\b|\bwhat (year|date|month|day)\b|\bwhich year\b|\bin what year\b", re.I),
+    ),
     (
         AnswerType.ORGANISATION,
         re.compile(
