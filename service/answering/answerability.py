@@ -21,7 +21,7 @@ from enum import StrEnum
 from silkqa.index.language import HAN, compact
 from silkqa.service.answering.quantities import Quantity, states
 from silkqa.service.answering.question import parts_of_speech
-from silkqa.service.answering.types import AnswerType, Constraint, ConstraintKind, QuestionAnalysis
+from silkqa.service.answering.types import AnswerType, Constraint, ConstraintKind, MetadataField, QuestionAnalysis
 
 _HAS_FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+(?:个|项|家|座|条|名|次|批|类|大|种)")
 _ORGANISATION = re.compile(
@@ -127,19 +127,47 @@ _QUANTITY_WORDS = {
 }
 
 
+_METADATA_WORDS = {
+    "zh": {MetadataField.ISSUER: "发布部门", MetadataField.DATE: "发布时间", MetadataField.NUMBER: "文号"},
+    "en": {
+        MetadataField.ISSUER: "the issuing body",
+        MetadataField.DATE: "the date of issue",
+        MetadataField.NUMBER: "the document number",
+    },
+}
+
+
+def metadata_word(lang: str, field: MetadataField) -> str:
+    return _METADATA_WORDS[lang][field]
+
+
 def detail_word(lang: str, kind: AnswerType) -> str:
     return _DETAIL_WORDS[lang].get(kind, "具体内容" if lang == "zh" else "the detail asked for")
+
+
+# What a figure question is not answered by: dates, ordinals, codes ("COP15").
+_NOT_A_FIGURE = re.compile(
+    r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*日"
+    r"|第\s*[\d一二三四五六七八九十]+|[A-Za-z]+\d+|\d{4}\s*[—–-]\s*\d{4}"
+)
+# Bodies and places too general to name the one asked for: "委托老挝本地公司",
+# "我国", "沿线国家".
+_VAGUE = re.compile(
+    r"(?:本地|当地|相关|有关|各|该|这家|一家|多家|境外|海外|中外)(?:公司|企业|机构|部门|银行)"
+    r"|我国|各国|沿线国家|共建国家|本国|他国"
+)
 
 
 def _states_type(kind: AnswerType, sentence: str) -> bool:
     if kind is AnswerType.DATE:
         return states(Quantity.DATE, sentence)
     if kind is AnswerType.FIGURE:
-        return bool(_HAS_FIGURE.search(sentence))
+        return bool(_HAS_FIGURE.search(_NOT_A_FIGURE.sub(" ", sentence)))
+    specific = _VAGUE.sub(" ", sentence)
     if kind is AnswerType.ORGANISATION:
-        return bool(_ORGANISATION.search(sentence)) or "nt" in _tags(sentence)
+        return bool(_ORGANISATION.search(specific)) or "nt" in _tags(specific)
     if kind is AnswerType.PLACE:
-        return bool(_PLACE_MARK.search(sentence)) or "ns" in _tags(sentence)
+        return bool(_PLACE_MARK.search(specific)) or "ns" in _tags(specific)
     if kind is AnswerType.PERSON:
         # In policy documents "who" is as often a body as a person.
         tags = _tags(sentence)

@@ -32,7 +32,7 @@ from silkqa.index.ingest.structure import format_path, inherited_cells, row_grou
 from silkqa.index.language import compact, fold, language_of
 from silkqa.index.store.types import IndexedDocument
 from silkqa.service.answering import sections
-from silkqa.service.answering.answerability import Gap, Judgement, Missing, judge, present
+from silkqa.service.answering.answerability import Gap, Judgement, Missing, detail_word, judge, metadata_word, present
 from silkqa.service.answering.metadata import manifest_value, metadata_evidence
 from silkqa.service.answering.quantities import asks_figure
 from silkqa.service.answering.render import abstention_reason, partial_note, render
@@ -169,6 +169,9 @@ class AnswerComposer:
 
     def judge(self, analysis: QuestionAnalysis, cand: Candidate) -> Judgement:
         doc = self._doc(cand.hit)
+        if sections.is_heading(doc.text[cand.start : cand.end], cand.hit.chunk.section):
+            # A heading names a topic; it answers nothing ("（三）阿根廷胡胡伊省光伏发电站项目").
+            return Judgement((), frozenset(), (Missing(detail_word(analysis.lang, analysis.answer_type), Gap.DETAIL),))
         # The sentence before, in its paragraph, names what "班列平均碳排放量…" is about.
         before = sections.preceding(doc.text, cand.start)
         context = " ".join((doc.meta.title, format_path(cand.hit.chunk.section), cand.hit.chunk.context, before))
@@ -195,6 +198,10 @@ class AnswerComposer:
             parts = self._metadata_parts(analysis)
             if parts:
                 return self._answer(analysis, parts, hits, confidence, self._coverage(analysis, parts))
+            # Neither the manifest nor any text states it: a sentence that
+            # merely mentions a 部门 does not say who issued the document.
+            asked = [Missing(metadata_word(analysis.lang, f), Gap.DETAIL) for f in analysis.metadata]
+            return self._abstain(analysis, [], {}, hits, confidence, missing=asked)
         if named and not analysis.compare:
             in_named = [c for c in passing if c.hit.chunk.doc_id in named]
             if not in_named:
@@ -450,8 +457,9 @@ class AnswerComposer:
         hits: list[Hit],
         confidence: float,
         elsewhere: Sequence[Candidate] = (),
+        missing: Sequence[Missing] | None = None,
     ) -> Answer:
-        missing = self._missing(analysis, relevant, verdicts)
+        missing = list(missing) if missing is not None else self._missing(analysis, relevant, verdicts)
         threshold = self.options.threshold(analysis.lang)
         nearest = relevant[0] if relevant and relevant[0].evidence >= threshold else None
         other = elsewhere[0] if elsewhere else None

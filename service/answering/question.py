@@ -178,6 +178,17 @@ _NUMBER_WITH_UNIT = re.compile(
     r"(公里|千米|千瓦|兆瓦|吨|美元|元|人民币|公顷|辆|台|户|个|家|项|座|名|人|%|％|km|MW|GW)",
     re.I,
 )
+_ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+[届次批期轮]|首[届次批期轮]")
+_ORDINAL_SYNONYMS = {f"第一{u}": (f"首{u}",) for u in "届次批期轮"} | {f"首{u}": (f"第一{u}",) for u in "届次批期轮"}
+_EN_ORDINALS = dict(
+    zip("first second third fourth fifth sixth seventh eighth ninth tenth".split(), "一二三四五六七八九十", strict=True)
+)
+# An ordinal before an event or a batch ("the second Belt and Road Green Innovation Conference").
+_EN_ORDINAL = re.compile(
+    r"\b(" + "|".join(_EN_ORDINALS) + r")\b(?=(?:\s+[\w'’-]+){0,6}?\s+"
+    r"(?:conference|forum|summit|meeting|session|congress|assembly|batch|round|expo)s?\b)",
+    re.I,
+)
 _QUOTED = re.compile(r"《([^》]{2,60})》|“([^”]{2,40})”|\"([^\"]{2,40})\"")
 # A run of capitalised words, hyphenated or not: "Abu Dhabi", "China–Europe Railway Express".
 _EN_NAME_RUN = re.compile(r"\b[A-Z][A-Za-z'’]*(?:(?:\s+|[-–—])[A-Z][A-Za-z'’]*)*")
@@ -375,6 +386,12 @@ def _zh_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
         if name and (m.group(0).startswith("《") or len(name) > _EMPHASIS_CHARS):
             found.append((Constraint(name, ConstraintKind.QUOTED, (fold(name),), terms.known_phrase(name)), *m.span()))
             taken.append(m.span())
+    for m in _ORDINAL.finditer(text):
+        # "第四届高峰论坛" is not the 第三届 one: the ordinal must be there.
+        forms = tuple(dict.fromkeys((m.group(0), *_ORDINAL_SYNONYMS.get(m.group(0), ()))))
+        known = any(terms.known(f) for f in forms)
+        found.append((Constraint(m.group(0), ConstraintKind.NUMBER, forms, known), *m.span()))
+        taken.append(m.span())
     for m in _NUMBER_WITH_UNIT.finditer(text):
         if any(s <= m.start() < e for s, e in taken):
             continue
@@ -516,6 +533,12 @@ def _en_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
             taken.append(m.span())
     for m in _YEAR.finditer(text):
         constraints.append(Constraint(m.group(1), ConstraintKind.YEAR, (m.group(1),), terms.known(m.group(1))))
+    for m in _EN_ORDINAL.finditer(text):
+        # "the second ... Conference" is 第二届: the ordinal must be there, as in Chinese.
+        n = _EN_ORDINALS[m.group(1).lower()]
+        forms = tuple(f"第{n}{u}" for u in "届次批期轮") + (tuple(f"首{u}" for u in "届次批期轮") if n == "一" else ())
+        constraints.append(Constraint(m.group(1), ConstraintKind.NUMBER, forms, any(terms.known(f) for f in forms)))
+        taken.append(m.span(1))
         taken.append(m.span())
     words: list[tuple[str, str, int]] = []
     first_word = _EN_WORD.search(text)
@@ -624,9 +647,11 @@ def _ask(
     before = [w for w, f, at in usable if offset <= at < start and f not in ("m", "q", "r")]
     if kind is AnswerType.DATE:
         # The event whose date is asked follows the question word: "哪一年开始运营的"
-        # → 运营. Words before it are its subject ("备忘录覆盖哪几年"), not an event.
+        # → 运营. A verb before it belongs to the subject ("备忘录覆盖哪几年").
         attribute = after or before[-2:]
-        bound_to: tuple[str, ...] = tuple(w for w in after if terms.known(w) or _any_pair_known(w, terms))
+        # With nothing after it, a verbal noun just before it is the event ("中期评估定在哪一年").
+        event = after or [w for w, f, at in usable if offset <= at < start and f == "vn"][-1:]
+        bound_to: tuple[str, ...] = tuple(w for w in event if terms.known(w) or _any_pair_known(w, terms))
     elif kind is AnswerType.FIGURE:
         # What is measured, on either side: "运营成本有多大影响", "多少辆纯电动公交车".
         attribute = before[-2:] + after[:3]

@@ -41,3 +41,15 @@ def test_the_context_counts_for_names_but_not_for_the_asked_detail(analysis_of):
 def test_a_short_word_is_mentioned_when_its_characters_stand_close_in_order():
     assert mentions("投运", "已于2019年投入运营")
     assert not mentions("投运", "投资建设的公路已运营")
+
+
+def test_a_vague_body_does_not_name_the_one_asked_for(analysis_of):
+    analysis = analysis_of("中老铁路的环评报告委托的是老挝哪家公司？")
+    assert not judge(analysis, "项目积极开展环境影响评价工作，委托老挝本地公司结合项目实际编制环评报告。", "中老铁路").answers
+
+
+def test_a_date_is_not_the_figure_asked_for(analysis_of):
+    analysis = analysis_of("昆明生物多样性基金的规模有多大？")
+    sentence = "2022年12月 15日，习近平主席在《生物多样性公约》第十五次缔约方大会（COP15）第二阶段高级别会议开幕式致辞中指出，要发挥好昆明生物多样性基金作用。"
+    assert not judge(analysis, sentence, "").answers
+    assert judge(analysis, "昆明生物多样性基金规模为15亿元人民币。", "").answers == {0}

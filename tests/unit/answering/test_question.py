@@ -91,3 +91,17 @@ def test_chosen_documents_decide_which_document_is_meant(analysis_of):
     chosen = within(a, frozenset({"opinion-2022"}))
     assert chosen.documents == frozenset() and chosen.metadata == ()
     assert within(a, frozenset({"guiding-opinion-2017", "opinion-2022"})).documents == {"guiding-opinion-2017"}
+
+
+def test_an_ordinal_must_be_found_as_asked(analysis_of):
+    fourth = next(c for c in analysis_of("第四届“一带一路”国际合作高峰论坛是什么时候举办的？").constraints if c.text == "第四届")
+    assert fourth.kind is ConstraintKind.NUMBER and not fourth.in_library, "the documents know the third forum only"
+    first = next(c for c in analysis_of("绿色发展国际联盟第一次会员大会是什么时候开的？").constraints if c.text == "第一次")
+    assert "首次" in first.forms and first.in_library
+    second = next(c for c in analysis_of("Where was the second Belt and Road Green Innovation Conference held?").constraints)
+    assert second.kind is ConstraintKind.NUMBER and "第二届" in second.forms
+
+
+def test_a_date_is_bound_to_the_event_before_the_question_word_when_none_follows(analysis_of):
+    assert analysis_of("合作规划的中期评估定在哪一年做？").asks[0].bound_to == ("评估",)
+    assert analysis_of("那份谅解备忘录覆盖哪几年？").asks[0].bound_to == (), "a verb before it is the subject's"
