@@ -69,6 +69,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         log_config=None,  # keep the JSON logging configured above
         access_log=False,  # the app writes its own access log, with request ids
+        # An idle keep-alive connection is closed after 5 s. uvicorn has no
+        # deadline for a request body: the app reads it within the route's
+        # `body_seconds` (service/api/policy.py) before it takes any slot.
+        timeout_keep_alive=5,
         timeout_graceful_shutdown=round(settings.shutdown_grace_seconds),  # SIGTERM: drain in-flight requests first
     )
     return 0
