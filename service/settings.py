@@ -169,11 +169,11 @@ class Settings(BaseSettings):
 
     # --- API ---------------------------------------------------------------
     max_question_chars: int = Field(
-        1000, ge=10, description="Longest accepted question; also bounds each user turn of a history and a rewritten follow-up."
+        1000, ge=10, description="Longest accepted question; a follow-up rewritten with the history is held to it too."
     )
     max_history_turns: int = Field(20, ge=0, le=50, description="Most earlier turns a request's history may carry.")
-    max_history_chars: int = Field(
-        8000, ge=0, description="Most characters a request's history may carry, all its turns together."
+    max_history_turn_chars: int = Field(
+        2000, ge=10, le=20000, description="Longest turn a request's history may carry, in characters."
     )
     host: str = Field("127.0.0.1", description="Default bind address of `silkqa serve`.")
     port: int = Field(8000, ge=1, le=65535, description="Default port of `silkqa serve`.")

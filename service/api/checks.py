@@ -42,18 +42,15 @@ def checked_text(settings: Settings, text: str, field: str) -> str:
 def _history_problem(settings: Settings, history: list[Turn]) -> str | None:
     if len(history) > settings.max_history_turns:
         return f"at most {settings.max_history_turns} turns"
-    if (chars := sum(len(t.content) for t in history)) > settings.max_history_chars:
-        return f"{chars} characters in all; the limit is {settings.max_history_chars}"
-    long = [n for n, t in enumerate(history) if t.role == "user" and len(t.content) > settings.max_question_chars]
+    long = [n for n, t in enumerate(history) if len(t.content) > settings.max_history_turn_chars]
     if long:
-        return f"turn {long[0]} is a user's question longer than the limit of {settings.max_question_chars} characters"
+        return f"turn {long[0]} is longer than the limit of {settings.max_history_turn_chars} characters"
     return None
 
 
 def checked_history(settings: Settings, history: list[Turn], field: str) -> tuple[Turn, ...]:
-    """A conversation within the history limits. A user turn was a question,
-    so it is held to the question's limit; the follow-up rewriting builds the
-    standalone question out of these turns."""
+    """A conversation within the history limits (what follow-up rewriting
+    reads; the rewritten question is held to the question's own limit)."""
     if problem := _history_problem(settings, history):
         raise ApiError(422, "invalid-request", "Invalid request", f"{field}: {problem}")
     return tuple(history)

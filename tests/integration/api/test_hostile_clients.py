@@ -232,8 +232,8 @@ def test_an_open_server_refuses_writes_another_sites_page_makes(runtime_copy):
 
 def test_history_has_limits_of_its_own(client, settings):
     cases = [
-        [{"role": "user", "content": "指导意见" * 4750}],  # a 19,000-character "question"
-        [{"role": "assistant", "content": "答" * (settings.max_history_chars + 1)}],
+        [{"role": "user", "content": "指导意见" * 4750}],  # a 19,000-character turn
+        [{"role": "assistant", "content": "答" * (settings.max_history_turn_chars + 1)}],
         [{"role": "user", "content": "问题？"}] * (settings.max_history_turns + 1),
     ]
     for history in cases:
@@ -241,6 +241,9 @@ def test_history_has_limits_of_its_own(client, settings):
         assert _problem(r, 422, "invalid-request")["detail"].startswith("history: ")
     chat = {"model": "silkqa", "messages": [*cases[0], {"role": "user", "content": "它们有哪些？"}]}
     assert _problem(client.post("/v1/chat/completions", json=chat), 422, "invalid-request")["detail"].startswith("messages: ")
+    published = client.get("/openapi.json").json()["components"]["schemas"]
+    assert published["AskRequest"]["properties"]["history"]["maxItems"] == settings.max_history_turns
+    assert published["HistoryTurn"]["properties"]["content"]["maxLength"] == settings.max_history_turn_chars
 
 
 def test_a_rewritten_follow_up_is_held_to_the_question_limit(client, settings):
