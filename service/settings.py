@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         description="Longest document text, in characters after extraction, that may be added (422 beyond it).",
     )
     extract_seconds: float = Field(
-        10.0,
+        8.0,
         gt=0,
         description="Longest a PDF, HTML or .docx file may take to turn into text (in a child process, killed "
         "after it); such a file is refused with 422.",

@@ -231,8 +231,10 @@ def test_an_open_server_refuses_writes_another_sites_page_makes(runtime_copy):
 
 
 def test_history_has_limits_of_its_own(client, settings):
-    cases = [
-        [{"role": "user", "content": "指导意见" * 4750}],  # a 19,000-character turn
+    cases = [[{"role": "user", "content": "指导意见" * 4750}]]  # a 19,000-character turn
+    r = client.post("/v1/ask", json={"question": "它们有哪些？", "history": cases[0]})
+    assert _problem(r, 422, "invalid-request")["detail"].startswith("history: ")
+    cases += [
         [{"role": "assistant", "content": "答" * (settings.max_history_turn_chars + 1)}],
         [{"role": "user", "content": "问题？"}] * (settings.max_history_turns + 1),
     ]
