@@ -2,7 +2,7 @@
 seconds (10 minutes at 50 requests a second by default), with the traffic a
 deployment sees: questions (JSON and streamed), searches, and reads of the
 library (the list, one document, a span mapped to its original), plus one
-document update a minute (a note replaced with a new figure, which the next
+document update a minute (``--update-every``; a note replaced with a new figure, which the next
 questions must cite). The server's RSS is sampled every ``--every`` seconds.
 
     python -m bench.soak                                   # 600 s at 50 req/s
@@ -72,11 +72,12 @@ class SoakResult:
     rss_after_warmup_min_mb: float
     rss_after_warmup_max_mb: float
     minutes: list[Minute] = field(default_factory=list)
+    rss_samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds, MB)
     error_samples: list[str] = field(default_factory=list)
 
 
 async def _soak(
-    server: Server, rate: float, duration: float, every: float, max_outstanding: int, first_update: float
+    server: Server, rate: float, duration: float, every: float, max_outstanding: int, first_update: float, update_every: float
 ) -> SoakResult:
     pool = questions()
     reader = {"Authorization": f"Bearer {KEY}"}
@@ -150,7 +151,7 @@ async def _soak(
 
         began = time.perf_counter()
         tasks: set[asyncio.Task[None]] = set()
-        next_update = first_update  # then every 60 s
+        next_update = first_update
         while (now := time.perf_counter() - began) < duration:
             n = next(counter)
             due = n / rate
@@ -158,7 +159,7 @@ async def _soak(
                 await asyncio.sleep(due - now)
             if now >= next_update:
                 tasks.add(asyncio.create_task(update(began)))
-                next_update += 60
+                next_update += update_every
             if now - samples[-1][0] >= every:
                 samples.append((round(now, 1), rss_mb(server)))
             if outstanding >= max_outstanding:
@@ -207,6 +208,7 @@ async def _soak(
         rss_after_warmup_min_mb=min(warm),
         rss_after_warmup_max_mb=max(warm),
         minutes=minutes,
+        rss_samples=samples,
         error_samples=errors[:5],
     )
 
@@ -218,11 +220,18 @@ def soak_server(index_dir: Path, workdir: Path):
 
 
 def run_soak(
-    server: Server, rate: float, duration: float, every: float = 10, max_outstanding: int = 64, first_update: float = 30
+    server: Server,
+    rate: float,
+    duration: float,
+    every: float = 10,
+    max_outstanding: int = 64,
+    first_update: float = 30,
+    update_every: float = 60,
 ) -> SoakResult:
     # In a thread of its own, so a caller already running an event loop (a test session) can use it too.
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, _soak(server, rate, duration, every, max_outstanding, first_update)).result()
+        soak = _soak(server, rate, duration, every, max_outstanding, first_update, update_every)
+        return pool.submit(asyncio.run, soak).result()
 
 
 def main() -> None:
@@ -232,10 +241,13 @@ def main() -> None:
     p.add_argument("--duration", type=float, default=600)
     p.add_argument("--every", type=float, default=10, help="seconds between RSS samples")
     p.add_argument("--max-outstanding", type=int, default=64, help="most requests in progress at once")
-    p.add_argument("--first-update", type=float, default=30, help="seconds to the first update (then one a minute)")
+    p.add_argument("--first-update", type=float, default=30, help="seconds to the first update")
+    p.add_argument("--update-every", type=float, default=60, help="seconds between updates")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="silkqa-soak-") as tmp, soak_server(args.index_dir, Path(tmp)) as server:
-        result = run_soak(server, args.rate, args.duration, args.every, args.max_outstanding, args.first_update)
+        result = run_soak(
+            server, args.rate, args.duration, args.every, args.max_outstanding, args.first_update, args.update_every
+        )
     print("| minute | requests | errors | p50 ms | p95 ms | updates | RSS MB |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for m in result.minutes:

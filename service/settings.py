@@ -215,6 +215,12 @@ class Settings(BaseSettings):
         2, ge=1, le=64, description="Requests doing CPU-bound work (embedding, search, answering) at once; others queue."
     )
     log_questions: bool = Field(False, description="Log question text (otherwise only its length is logged).")
+    keep_alive_seconds: int = Field(
+        75,
+        ge=1,
+        description="How long `silkqa serve` keeps an idle connection open; longer than the idle timeout of the "
+        "clients and proxies in front (httpx 5 s, nginx 60 s), so none sends a request on a connection the server is closing.",
+    )
     shutdown_grace_seconds: float = Field(
         30.0, ge=0, description="On SIGTERM, how long in-flight requests may run before the server exits anyway."
     )
