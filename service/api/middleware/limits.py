@@ -123,8 +123,15 @@ def rate_storage(redis_url: str | None) -> Storage:
     """Counts in this process, or in Redis so that every replica sharing it
     enforces one rate per key."""
     if redis_url:
-        # redis-py's asyncio client (coredis, the library's default, pins an old `packaging`).
-        return RedisStorage(f"async+{redis_url}", implementation="redispy", wrap_exceptions=True)
+        # redis-py's asyncio client (coredis, the library's default, pins an old `packaging`);
+        # short timeouts, so a Redis that stops answering costs a request 0.5 s, not minutes.
+        return RedisStorage(
+            f"async+{redis_url}",
+            implementation="redispy",
+            wrap_exceptions=True,
+            socket_connect_timeout=0.5,
+            socket_timeout=0.5,
+        )
     return MemoryStorage()
 
 

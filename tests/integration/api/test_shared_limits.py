@@ -8,10 +8,11 @@ from __future__ import annotations
 import itertools
 
 import httpx
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from silkqa.service.api.app import create_app
-from tests.support.live import start_thread
+from tests.support.live import free_port, start_thread
 from tests.support.redisserver import redis_server
 
 KEY = "sq_shared_limits_key_000001"
@@ -53,3 +54,17 @@ def test_two_replicas_sharing_redis_enforce_one_rate_per_key(settings, runtime, 
 def test_without_redis_each_replica_counts_on_its_own(settings, runtime):
     statuses = _statuses(settings, runtime, None, 12)
     assert statuses.count(200) == 10, statuses
+
+
+def test_an_unreachable_redis_lets_requests_through_and_says_so(settings, runtime, caplog):
+    limited = settings.model_copy(
+        update={
+            "api_keys": SecretStr(f"bot:reader:{KEY}"),
+            "rate_limit_per_second": 0.1,
+            "rate_limit_burst": 1,
+            "redis_url": SecretStr(f"redis://127.0.0.1:{free_port()}/0"),  # nothing listens there
+        }
+    )
+    with TestClient(create_app(limited, runtime=runtime)) as client:
+        assert [client.get("/v1/documents", headers=AUTH).status_code for _ in range(3)] == [200, 200, 200]
+    assert any("rate limit storage unavailable" in r.getMessage() for r in caplog.records)

@@ -111,3 +111,15 @@ def test_llm_rewrites_must_look_like_one_question():
     assert not acceptable_rewrite(question, question)
     assert not acceptable_rewrite("2022年的意见于3月28日发布。[1]", question)
     assert not acceptable_rewrite("第一行\n第二行", question)
+
+
+def test_a_rewrite_longer_than_a_question_may_be_is_not_used():
+    """Each 它 becomes the topic's whole title: 400 of them made an 8,000-character
+    "question" out of a 401-character one."""
+    history = [user(f"{OPINION_2022}在煤电方面有什么要求？")]
+    question = "它" * 400 + "？"
+    assert len(rewrite_by_rules(question, history, 10**6).standalone) > 20 * len(question)
+    bounded = rewrite_by_rules(question, history, MAX_CHARS)
+    assert bounded.standalone == question and bounded.method is None
+    short = rewrite_by_rules("它的目标是什么？", history, MAX_CHARS)  # an ordinary follow-up is still rewritten
+    assert short.standalone == f"{OPINION_2022}的目标是什么？"
