@@ -192,8 +192,8 @@ def test_api_responses_are_nosniff_and_never_stored(client):
     ):
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["cache-control"] == "no-store"
-    page = client.get("/")
-    assert page.headers["x-content-type-options"] == "nosniff" and page.headers["cache-control"] == "no-cache"
+    page = client.get("/")  # not an API response: the web page keeps its own caching
+    assert page.headers["x-content-type-options"] == "nosniff" and page.headers.get("cache-control") != "no-store"
 
 
 # --- 5. another site's page writing to an open server -----------------------------------
