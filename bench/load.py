@@ -6,8 +6,12 @@
 
     python -m bench.load --concurrency 16 --duration 60          # the headline run
     python -m bench.load --sweep 1,2,4,8,16,32 --duration 20     # latency vs concurrency
+    python -m bench.load --concurrency 100 --duration 30 --server-cpus 0 --client-cpus 1 \
+        --in-flight-wait 0                                       # load shedding, client pinned apart
 
-An error is any response but a 200 carrying an answer, or a failed request.
+An error is any response but a 200 carrying an answer, or a failed request;
+a client retries at once after an error (a 503 included), as a naive client
+does. ``shed`` counts the 503s among the errors.
 The per-key rate limit is off for the bench key (it would otherwise be what is
 measured); every other limit is at its default. Results: bench/RESULTS.md."""
 
@@ -17,6 +21,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import shutil
 import tempfile
 import time
@@ -62,6 +67,7 @@ class LoadResult:
     healthz_p50_ms: float
     healthz_p95_ms: float
     healthz_max_ms: float
+    shed: int = 0
     error_samples: list[str] = field(default_factory=list)
 
 
@@ -120,6 +126,7 @@ async def _load(url: str, concurrency: int, duration: float, on_tick: Callable[[
         healthz_p50_ms=round(percentile(probe, 50), 1),
         healthz_p95_ms=round(percentile(probe, 95), 1),
         healthz_max_ms=round(max(probe, default=0), 1),
+        shed=sum(1 for e in errors if e.startswith("503")),
         error_samples=errors[:5],
     )
 
@@ -134,26 +141,28 @@ def rss_mb(server: Server) -> float:
     return round(psutil.Process(server.process.pid).memory_info().rss / 2**20, 1)
 
 
-def bench_server(index_dir: Path, workdir: Path, extra_env: dict[str, str] | None = None):
-    """A server over a copy of ``index_dir`` with the bench key (rate limit off)."""
+def bench_server(index_dir: Path, workdir: Path, extra_env: dict[str, str] | None = None, cpus: str | None = None):
+    """A server over a copy of ``index_dir`` with the bench key (rate limit off),
+    on the CPUs ``cpus`` (taskset's list) when given."""
     shutil.copytree(index_dir, workdir / "index")
     env = {
         "SILKQA_INDEX_DIR": str(workdir / "index"),
         "SILKQA_API_KEYS": f"bench:reader:{KEY}",
         "SILKQA_RATE_LIMIT_PER_SECOND": "0",
     }
-    return serving({**env, **(extra_env or {})})
+    command = ("taskset", "-c", cpus, "silkqa", "serve") if cpus else ("silkqa", "serve")
+    return serving({**env, **(extra_env or {})}, command=command)
 
 
 def table(results: list[LoadResult]) -> str:
     rows = [
-        "| concurrency | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms | /healthz p50 / p95 / max ms |",
+        "| concurrency | requests | errors (503) | req/s | p50 ms | p95 ms | p99 ms | max ms | /healthz p50 / p95 / max ms |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         rows.append(
-            f"| {r.concurrency} | {r.requests} | {r.errors} | {r.throughput_rps} | {r.p50_ms} | {r.p95_ms} | {r.p99_ms} | "
-            f"{r.max_ms} | {r.healthz_p50_ms} / {r.healthz_p95_ms} / {r.healthz_max_ms} |"
+            f"| {r.concurrency} | {r.requests} | {r.errors} ({r.shed}) | {r.throughput_rps} | {r.p50_ms} | {r.p95_ms} | "
+            f"{r.p99_ms} | {r.max_ms} | {r.healthz_p50_ms} / {r.healthz_p95_ms} / {r.healthz_max_ms} |"
         )
     return "\n".join(rows)
 
@@ -165,10 +174,24 @@ def main() -> None:
     p.add_argument("--duration", type=float, default=60, help="seconds per run")
     p.add_argument("--sweep", help="comma-separated concurrencies, one run each")
     p.add_argument("--cpu-workers", type=int, help="SILKQA_CPU_WORKERS for the server")
+    p.add_argument("--max-in-flight", type=int, help="SILKQA_MAX_IN_FLIGHT for the server")
+    p.add_argument("--in-flight-wait", type=float, help="SILKQA_IN_FLIGHT_WAIT_SECONDS for the server (0: shed at once)")
+    p.add_argument("--server-cpus", help="CPUs to pin the server to (taskset -c list)")
+    p.add_argument("--client-cpus", help="CPUs to pin this client to once the server runs")
     args = p.parse_args()
     levels = [int(c) for c in args.sweep.split(",")] if args.sweep else [args.concurrency]
-    extra = {"SILKQA_CPU_WORKERS": str(args.cpu_workers)} if args.cpu_workers else {}
-    with tempfile.TemporaryDirectory(prefix="silkqa-load-") as tmp, bench_server(args.index_dir, Path(tmp), extra) as server:
+    settings = {
+        "SILKQA_CPU_WORKERS": args.cpu_workers,
+        "SILKQA_MAX_IN_FLIGHT": args.max_in_flight,
+        "SILKQA_IN_FLIGHT_WAIT_SECONDS": args.in_flight_wait,
+    }
+    extra = {name: str(value) for name, value in settings.items() if value is not None}
+    with (
+        tempfile.TemporaryDirectory(prefix="silkqa-load-") as tmp,
+        bench_server(args.index_dir, Path(tmp), extra, cpus=args.server_cpus) as server,
+    ):
+        if args.client_cpus:
+            os.sched_setaffinity(0, {int(c) for c in args.client_cpus.split(",")})
         rss_before = rss_mb(server)
         results = []
         for level in levels:

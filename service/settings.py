@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from silkqa.index.ingest.corpus import bundled_corpus_dir
-from silkqa.index.ingest.types import ChunkingOptions
+from silkqa.index.ingest.types import ChunkingOptions, ExtractionLimits
 from silkqa.index.store.types import IndexOptions
 from silkqa.service.answering.types import AnsweringOptions, AnswerOptions, BackendOptions, GenerationOptions
 from silkqa.service.conversations.types import ConversationOptions
@@ -72,6 +72,18 @@ class Settings(BaseSettings):
         500_000,
         ge=100,
         description="Longest document text, in characters after extraction, that may be added (422 beyond it).",
+    )
+    extract_seconds: float = Field(
+        8.0,
+        gt=0,
+        description="Longest a PDF, HTML or .docx file may take to turn into text (in a child process, killed "
+        "after it); such a file is refused with 422.",
+    )
+    extract_memory_mb: int = Field(
+        300,
+        ge=64,
+        description="Memory (address space, MB) the child process extracting a file may use; a file that needs "
+        "more is refused with 422.",
     )
     index_poll_seconds: float = Field(
         2.0,
@@ -168,7 +180,13 @@ class Settings(BaseSettings):
     )
 
     # --- API ---------------------------------------------------------------
-    max_question_chars: int = Field(1000, ge=10, description="Longest accepted question.")
+    max_question_chars: int = Field(
+        1000, ge=10, description="Longest accepted question; a follow-up rewritten with the history is held to it too."
+    )
+    max_history_turns: int = Field(20, ge=0, le=50, description="Most earlier turns a request's history may carry.")
+    max_history_turn_chars: int = Field(
+        2000, ge=10, le=20000, description="Longest turn a request's history may carry, in characters."
+    )
     host: str = Field("127.0.0.1", description="Default bind address of `silkqa serve`.")
     port: int = Field(8000, ge=1, le=65535, description="Default port of `silkqa serve`.")
 
@@ -183,19 +201,38 @@ class Settings(BaseSettings):
         description="File of `name role sha256:<hex>` lines (`silkqa keygen` prints one), so keys at rest are hashed.",
     )
     rate_limit_per_second: float = Field(
-        20.0, ge=0, description="Requests per second each API key may sustain (token bucket; 0 = unlimited)."
+        20.0,
+        ge=0,
+        description="Requests per second each API key may sustain (a moving window of BURST requests per BURST/RATE "
+        "seconds; 0 = unlimited).",
     )
     rate_limit_burst: int = Field(40, ge=1, description="Requests an API key may make in a burst before it is limited.")
+    redis_url: SecretStr | None = Field(
+        None,
+        description="Redis holding the per-key rate limit counts (`redis://host:6379/0`), so that every replica "
+        "sharing it enforces one rate per key; without it each process counts on its own.",
+    )
     max_body_bytes: int = Field(
         262144, ge=1024, description="Largest request body in bytes (document uploads have their own limit)."
     )
     max_in_flight: int = Field(
         64, ge=1, description="Most API requests in progress at once; beyond it requests get 503 with Retry-After."
     )
+    in_flight_wait_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="How long a request beyond SILKQA_MAX_IN_FLIGHT waits for a place (without a thread) before its 503.",
+    )
     cpu_workers: int = Field(
         2, ge=1, le=64, description="Requests doing CPU-bound work (embedding, search, answering) at once; others queue."
     )
     log_questions: bool = Field(False, description="Log question text (otherwise only its length is logged).")
+    keep_alive_seconds: int = Field(
+        75,
+        ge=1,
+        description="How long `silkqa serve` keeps an idle connection open; longer than the idle timeout of the "
+        "clients and proxies in front (httpx 5 s, nginx 60 s), so none sends a request on a connection the server is closing.",
+    )
     shutdown_grace_seconds: float = Field(
         30.0, ge=0, description="On SIGTERM, how long in-flight requests may run before the server exits anyway."
     )
@@ -210,6 +247,9 @@ class Settings(BaseSettings):
             bm25_bilingual=self.bm25_bilingual,
             embed_section_path=self.embed_section_path,
         )
+
+    def extraction_limits(self) -> ExtractionLimits:
+        return ExtractionLimits(seconds=self.extract_seconds, memory_bytes=self.extract_memory_mb * 2**20)
 
     def fusion_weights(self) -> FusionWeights:
         return FusionWeights(self.bm25_weight_zh, self.bm25_weight_en, self.named_document_boost)
@@ -242,6 +282,7 @@ class Settings(BaseSettings):
             generation=self.generation_options(),
             default_mode=self.answer_mode,
             rewrite_followups_with_llm=self.llm_rewrite_followups,
+            max_question_chars=self.max_question_chars,
         )
 
     def conversation_options(self) -> ConversationOptions:

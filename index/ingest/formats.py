@@ -17,7 +17,8 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from xml.etree import ElementTree
 
-from silkqa.index.ingest.types import Extracted, UndecodableDocument, UnsupportedFormat
+from silkqa.index.ingest.sandbox import extract_isolated
+from silkqa.index.ingest.types import Extracted, ExtractionLimits, TooCostlyDocument, UndecodableDocument, UnsupportedFormat
 
 TEXT, MARKDOWN, HTML, PDF, DOCX = "text", "markdown", "html", "pdf", "docx"
 EXTENSIONS = {
@@ -42,6 +43,10 @@ _MEDIA_TYPES = {
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
 # Control characters never found in a text document (tab, newline, CR and form feed are fine).
 _BINARY = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# Markup elements (counted as "<") a web page or .docx may have. The longest
+# policy document accepted (SILKQA_MAX_DOCUMENT_CHARS, 500k characters) needs
+# far fewer; parsers spend seconds and hundreds of MB per million elements.
+MAX_MARKUP_ELEMENTS = 500_000
 
 
 def safe_filename(filename: str | None) -> str | None:
@@ -93,11 +98,28 @@ def decode_text(data: bytes) -> str:
     raise UndecodableDocument("the file is not text in UTF-8, UTF-16 or GB18030 (binary or unknown encoding)")
 
 
-def extract(data: bytes, filename: str | None = None, content_type: str | None = None) -> Extracted:
-    """The text of an uploaded file, or a ``FormatError`` saying why not."""
+def has_control_characters(text: str) -> bool:
+    """Whether ``text`` holds characters no text document has (NUL, escape, ...)."""
+    return bool(_BINARY.search(text))
+
+
+def extract(
+    data: bytes, filename: str | None = None, content_type: str | None = None, limits: ExtractionLimits | None = None
+) -> Extracted:
+    """The text of an uploaded file, or a ``FormatError`` saying why not. With
+    ``limits`` (an upload), a PDF, web page or .docx is parsed in a child
+    process within them; without (files the service trusts: tests, benches),
+    here. Plain text and Markdown are only decoded, always here."""
     if not data.strip():
         raise UndecodableDocument("the file is empty")
     fmt = detect_format(data, filename, content_type)
+    if limits is not None and fmt not in (TEXT, MARKDOWN):
+        return extract_isolated(fmt, data, limits)
+    return extract_format(fmt, data)
+
+
+def extract_format(fmt: str, data: bytes) -> Extracted:
+    """The text of a file known to be ``fmt``, extracted in this process."""
     extracted = _EXTRACTORS[fmt](data)
     if not extracted.text.strip():
         raise UndecodableDocument(f"no text found in the {fmt} file")
@@ -115,6 +137,8 @@ def _html(data: bytes) -> Extracted:
     import trafilatura
 
     html = decode_text(data)
+    if (elements := html.count("<")) > MAX_MARKUP_ELEMENTS:
+        raise TooCostlyDocument(f"the HTML page has {elements} markup tags; at most {MAX_MARKUP_ELEMENTS} are read")
     # XML output keeps tables as rows and cells (markdown output would flatten
     # blank cells away); recall mode rescues short pages precision mode drops.
     try:
@@ -180,15 +204,28 @@ MAX_DOCX_UNPACKED_BYTES = 100 * 1024 * 1024
 
 
 def _refuse_zip_bomb(data: bytes) -> None:
+    """A .docx whose parts unpack too large or hold too many XML elements (a
+    few KB of ``<w:p/>`` compress to nothing) is refused before it is parsed."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(member.file_size for member in archive.infolist())
-    except zipfile.BadZipFile as exc:
+            if unpacked > MAX_DOCX_UNPACKED_BYTES:
+                raise TooCostlyDocument(
+                    f"the .docx would unpack to {unpacked} bytes; the limit is {MAX_DOCX_UNPACKED_BYTES} (a zip bomb?)"
+                )
+            elements = 0
+            for member in archive.infolist():
+                with archive.open(member) as part:
+                    while chunk := part.read(1 << 20):
+                        elements += chunk.count(b"<")
+                        if elements > MAX_MARKUP_ELEMENTS:
+                            raise TooCostlyDocument(
+                                f"the .docx has more than {MAX_MARKUP_ELEMENTS} XML elements; that many are not read"
+                            )
+    except TooCostlyDocument:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:  # damaged members, odd compression
         raise UndecodableDocument(f"not a readable .docx file: {exc}") from exc
-    if unpacked > MAX_DOCX_UNPACKED_BYTES:
-        raise UndecodableDocument(
-            f"the .docx would unpack to {unpacked} bytes; the limit is {MAX_DOCX_UNPACKED_BYTES} (a zip bomb?)"
-        )
 
 
 def _docx(data: bytes) -> Extracted:

@@ -174,6 +174,17 @@ class ChunkingOptions:
     overlap_sentences: int
 
 
+@dataclass(frozen=True)
+class ExtractionLimits:
+    """What turning one uploaded file into text may cost: a PDF, web page or
+    .docx is extracted in a child process that is killed after ``seconds`` (of
+    CPU or of waiting) and may map at most ``memory_bytes``. Built from
+    ``Settings`` (``SILKQA_EXTRACT_*``)."""
+
+    seconds: float
+    memory_bytes: int
+
+
 class CorpusError(ValueError):
     """The corpus directory or its manifest is unusable."""
 
@@ -196,3 +207,8 @@ class UnsupportedFormat(FormatError):
 
 class UndecodableDocument(FormatError):
     pass
+
+
+class TooCostlyDocument(FormatError):
+    """A file whose extraction would take more time, memory or markup than a
+    document may (a parser bomb, or a file far larger than any policy text)."""

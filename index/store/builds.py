@@ -17,6 +17,7 @@ at any point leaves the previous build live and loadable."""
 from __future__ import annotations
 
 import dataclasses
+import errno
 import fcntl
 import json
 import os
@@ -92,8 +93,19 @@ class IndexStore:
     # --- writing --------------------------------------------------------------
 
     def publish(self, built: BuiltIndex) -> Path:
-        """Write ``built`` as a new build and make it the live one."""
+        """Write ``built`` as a new build and make it the live one (under ``lock``).
+        A disk too full for it is first given the room the kept earlier builds
+        take, so a data directory with room for two builds keeps taking updates."""
         self.builds.mkdir(parents=True, exist_ok=True)
+        self._drop_staging()  # a crashed writer's half-written builds take room until now
+        try:
+            return self._publish(built)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or not self._drop_kept_builds():
+                raise
+        return self._publish(built)
+
+    def _publish(self, built: BuiltIndex) -> Path:
         build_id = built.manifest.build_id
         if not build_id or (self.builds / build_id).exists():
             # The same build published twice into one store gets a name of its own,
@@ -120,14 +132,27 @@ class IndexStore:
         self._collect_garbage(keep=build_id)
         return final
 
+    def _drop_staging(self) -> None:
+        for staging in self.builds.glob(".tmp-*"):
+            shutil.rmtree(staging, ignore_errors=True)
+        for pointer in self.root.glob(".CURRENT.*.tmp"):
+            pointer.unlink(missing_ok=True)
+
+    def _drop_kept_builds(self) -> bool:
+        """Remove every finished build but the live one; whether any was."""
+        live = self.current_build()
+        kept = [p for p in self.builds.iterdir() if p.is_dir() and not p.name.startswith(".") and p != live]
+        for old in kept:
+            shutil.rmtree(old, ignore_errors=True)
+        return bool(kept)
+
     def _collect_garbage(self, keep: str) -> None:
         """Drop stale staging dirs and all but the newest finished builds."""
         finished = sorted(p for p in self.builds.iterdir() if p.is_dir() and not p.name.startswith("."))
         for old in finished[:-_KEEP_BUILDS]:
             if old.name != keep:
                 shutil.rmtree(old, ignore_errors=True)
-        for staging in self.builds.glob(".tmp-*"):
-            shutil.rmtree(staging, ignore_errors=True)
+        self._drop_staging()
 
     # --- reading --------------------------------------------------------------
 

@@ -169,8 +169,19 @@ def _resolve_references(question: str, topic: str, english: bool) -> str:
     return _ZH_REFERENCE.sub(chinese_sub, question)
 
 
-def rewrite_by_rules(question: str, history: Sequence[Turn]) -> Rewrite:
-    question = question.strip()
+def rewrite_by_rules(question: str, history: Sequence[Turn], max_chars: int) -> Rewrite:
+    """The question made standalone by the rules. The rewrite is held to the
+    question's own length limit, ``max_chars``: a reference replaced by a long
+    topic, or a long earlier question carried along, would otherwise make a
+    short question as costly as no question may be. Over it, the question is
+    answered as asked."""
+    rewrite = _rewrite(question.strip(), history)
+    if len(rewrite.standalone) > max_chars:
+        return Rewrite(rewrite.question, rewrite.question, None)
+    return rewrite
+
+
+def _rewrite(question: str, history: Sequence[Turn]) -> Rewrite:
     previous = _previous_question(history)
     if previous is None:
         return Rewrite(question, question, None)

@@ -152,7 +152,7 @@ class AnswerPipeline:
         because the local 0.5B model rewrites worse than they do: "What are its
         goals?" after a question on the 2022 opinion's coal policy became
         "What is coal power's goal?"."""
-        by_rules = rewrite_by_rules(question, history)
+        by_rules = rewrite_by_rules(question, history, self.options.max_question_chars)
         if by_rules.method or self.generator is None or not self.options.rewrite_followups_with_llm:
             return by_rules
         if not needs_context(question, history):  # it stands on its own

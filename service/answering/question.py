@@ -179,7 +179,8 @@ _NUMBER_WITH_UNIT = re.compile(
     re.I,
 )
 _ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+[届次批期轮]|首[届次批期轮]")
-_ORDINAL_SYNONYMS = {f"第一{u}": (f"首{u}",) for u in "届次批期轮"} | {f"首{u}": (f"第一{u}",) for u in "届次批期轮"}
+_ORDINAL_UNITS = "届次批期轮"
+_ORDINAL_SYNONYMS = {f"第一{u}": (f"首{u}",) for u in _ORDINAL_UNITS} | {f"首{u}": (f"第一{u}",) for u in _ORDINAL_UNITS}
 _EN_ORDINALS = dict(
     zip("first second third fourth fifth sixth seventh eighth ninth tenth".split(), "一二三四五六七八九十", strict=True)
 )
@@ -535,8 +536,9 @@ def _en_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
         constraints.append(Constraint(m.group(1), ConstraintKind.YEAR, (m.group(1),), terms.known(m.group(1))))
     for m in _EN_ORDINAL.finditer(text):
         # "the second ... Conference" is 第二届: the ordinal must be there, as in Chinese.
-        n = _EN_ORDINALS[m.group(1).lower()]
-        forms = tuple(f"第{n}{u}" for u in "届次批期轮") + (tuple(f"首{u}" for u in "届次批期轮") if n == "一" else ())
+        numeral = _EN_ORDINALS[m.group(1).lower()]
+        forms = tuple(f"第{numeral}{u}" for u in _ORDINAL_UNITS)
+        forms += tuple(f"首{u}" for u in _ORDINAL_UNITS) if numeral == "一" else ()
         constraints.append(Constraint(m.group(1), ConstraintKind.NUMBER, forms, any(terms.known(f) for f in forms)))
         taken.append(m.span(1))
         taken.append(m.span())

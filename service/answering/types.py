@@ -266,6 +266,7 @@ class AnsweringOptions:
     generation: GenerationOptions
     default_mode: Mode
     rewrite_followups_with_llm: bool  # when the rules cannot resolve a follow-up
+    max_question_chars: int  # a rewritten follow-up is held to the question's limit
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,13 @@
 """Checks on request values that depend on the configuration (question length,
-``top_k``, the answer mode), shared by the question routes; each failure is a
-422 problem document."""
+``top_k``, the history, the answer mode), shared by the question routes; each
+failure is a 422 problem document."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from silkqa.service.answering.pipeline import AnswerPipeline
-from silkqa.service.answering.types import Mode, ModeUnavailable
+from silkqa.service.answering.types import Mode, ModeUnavailable, Turn
 from silkqa.service.api.errors import ApiError
 from silkqa.service.retrieval.types import Snapshot
 from silkqa.service.settings import Settings
@@ -38,6 +38,23 @@ def checked_text(settings: Settings, text: str, field: str) -> str:
     if len(text) > limit:
         raise ApiError(422, "invalid-request", "Invalid request", f"{field}: longer than the limit of {limit} characters")
     return text.strip()
+
+
+def _history_problem(settings: Settings, history: list[Turn]) -> str | None:
+    if len(history) > settings.max_history_turns:
+        return f"at most {settings.max_history_turns} turns"
+    long = [n for n, t in enumerate(history) if len(t.content) > settings.max_history_turn_chars]
+    if long:
+        return f"turn {long[0]} is longer than the limit of {settings.max_history_turn_chars} characters"
+    return None
+
+
+def checked_history(settings: Settings, history: list[Turn], field: str) -> tuple[Turn, ...]:
+    """A conversation within the history limits (what follow-up rewriting
+    reads; the rewritten question is held to the question's own limit)."""
+    if problem := _history_problem(settings, history):
+        raise ApiError(422, "invalid-request", "Invalid request", f"{field}: {problem}")
+    return tuple(history)
 
 
 def checked_top_k(settings: Settings, top_k: int) -> int:

@@ -16,8 +16,10 @@ from starlette.types import Receive, Scope, Send
 
 log = logging.getLogger("silkqa.api")
 
-# A full disk, a quota, a file-size limit: the server's fault, and the operator's to fix.
+# A full disk, a quota, a file-size limit, a read-only or unwritable data
+# directory: the server's fault, and the operator's to fix.
 _STORAGE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_STORAGE_READ_ONLY = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -92,19 +94,23 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}.get(exc.status_code, "HTTP error")
+        titles = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Content too large"}
+        title = titles.get(exc.status_code, "HTTP error")
         return problem(exc.status_code, title.lower().replace(" ", "-"), title, str(exc.detail), request, exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s", request.url.path)
+        # Logged outside the request's middleware, so its id is given here.
+        fields = {"request_id": getattr(request.state, "request_id", None)}
+        log.exception("unhandled error on %s", request.url.path, extra={"fields": fields})
         return problem(500, "internal-error", "Internal error", "The server failed to handle this request.", request)
 
     @app.exception_handler(OSError)
     async def _storage(request: Request, exc: OSError) -> JSONResponse:
-        if exc.errno not in _STORAGE_FULL:
+        if exc.errno not in _STORAGE_FULL | _STORAGE_READ_ONLY:
             return await _unexpected(request, exc)
-        log.error("cannot write on %s: %s", request.url.path, exc)
+        fields = {"request_id": getattr(request.state, "request_id", None)}
+        log.error("cannot write on %s: %s", request.url.path, exc, extra={"fields": fields})
         # Index builds are published atomically, so a failed write leaves the live index as it was.
         detail = f"the server cannot write its data ({exc.strerror}); nothing was changed"
         return problem(507, "insufficient-storage", "Insufficient storage", detail, request)

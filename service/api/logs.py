@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
+
+# The id of the request being served (set by the access-log middleware): every
+# record logged while serving it, a traceback included, carries it.
+REQUEST_ID: ContextVar[str | None] = ContextVar("silkqa_request_id", default=None)
 
 
 class JsonFormatter(logging.Formatter):
@@ -20,6 +25,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        if (request_id := REQUEST_ID.get()) is not None:
+            out["request_id"] = request_id
         out.update(getattr(record, "fields", {}))
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)

@@ -77,7 +77,9 @@ class Metrics:
         self.answers = Counter(
             "silkqa_answers", "Answers by question language and abstention.", ["lang", "abstained"], registry=r
         )
-        self.rate_limited = Counter("silkqa_rate_limited", "Requests refused by the per-key rate limit.", ["key"], registry=r)
+        # Not labelled by key: /metrics is public, and key names are the operator's
+        # (the access log names the key of each refused request).
+        self.rate_limited = Counter("silkqa_rate_limited", "Requests refused by the per-key rate limit.", registry=r)
         self.queue_wait = Histogram(
             "silkqa_worker_queue_seconds",
             "Time a CPU-bound request waited for a worker slot.",
@@ -115,8 +117,8 @@ class Metrics:
         self.feedback.labels(given.rating or "none", str(bool(given.wrong_citations)).lower()).inc()
         self.flagged_citations.inc(len(given.wrong_citations))
 
-    def observe_rate_limited(self, key: str) -> None:
-        self.rate_limited.labels(key).inc()
+    def observe_rate_limited(self) -> None:
+        self.rate_limited.inc()
 
     def observe_queue_wait(self, seconds: float) -> None:
         self.queue_wait.observe(seconds)

@@ -1,7 +1,7 @@
 """The published OpenAPI document: FastAPI's, plus what the middleware adds to
 every operation, derived from the same rules the middleware enforces: the bearer
 security scheme and the role an operation needs, the problem responses that
-authentication (401, 403) and the limits (413, 429, 503) can give, and the
+authentication (401, 403) and the limits (408, 413, 429, 503) can give, and the
 configured bounds on ``top_k`` and question length. The document is also the
 map of the API: which template a path belongs to, which methods it allows
 (``documented_path``, read by the access log and the 405 Allow header)."""
@@ -62,14 +62,20 @@ def _document(schema: dict[str, Any]) -> None:
             operation["description"] = f"{operation.get('description', '')}\n\n{note}".strip()
             responses = operation.setdefault("responses", {})
             responses.setdefault("401", _problem("No API key, or not a valid one"))
-            responses.setdefault("403", _problem("The API key's role may not do this"))
+            forbidden = "The API key's role may not do this"
+            if role is Role.EDITOR:
+                forbidden += "; or, on a server without keys, another site's page sent it"
+            responses.setdefault("403", _problem(forbidden))
             responses.setdefault("429", _problem("The API key's rate limit is exhausted; see Retry-After"))
             if rules.api:
                 responses.setdefault("503", _problem("Too many requests in progress; see Retry-After"))
             if "requestBody" in operation or rules.cpu_bound:
                 responses.setdefault("413", _problem("The request body is over the size limit"))
+                responses.setdefault("408", _problem(f"The request body did not arrive within {rules.body_seconds:g} s"))
             if role is Role.EDITOR:
-                responses.setdefault("507", _problem("The server cannot write its data (disk full); nothing was changed"))
+                responses.setdefault(
+                    "507", _problem("The server cannot write its data (disk full or read-only); nothing was changed")
+                )
 
 
 def _document_bounds(schema: dict[str, Any], settings: Settings) -> None:
@@ -78,6 +84,10 @@ def _document_bounds(schema: dict[str, Any], settings: Settings) -> None:
         properties = component.get("properties", {})
         if "top_k" in properties:
             properties["top_k"]["maximum"] = settings.top_k_max
+        if "history" in properties:
+            properties["history"]["maxItems"] = settings.max_history_turns
+        if set(properties) == {"role", "content"} and "maxLength" in properties["content"]:  # a history turn
+            properties["content"]["maxLength"] = settings.max_history_turn_chars
         for name in ("question", "query"):
             if name in properties:
                 # \S: a blank question is refused, however long.

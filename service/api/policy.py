@@ -26,6 +26,10 @@ class RoutePolicy:
     cpu_bound: bool  # embeds, searches, answers or indexes: waits for a worker slot
     upload: bool  # may carry a document file on top of the ordinary body limit
     question: bool  # the JSON body carries a question, whose length is logged
+    # Seconds the client has to send the whole body. It is read before the
+    # request counts as in flight or takes a worker slot, so a client that
+    # trickles its body holds neither; past the deadline it gets 408.
+    body_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,9 @@ class Rule:
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The methods the API knows; any other is counted and logged as "OTHER", so a
+# client cannot mint a metric series per made-up method.
+KNOWN_METHODS = READS | _WRITES
 _PUBLIC = RoutePolicy(None, api=False, cpu_bound=False, upload=False, question=False)
 _QUESTIONS = frozenset({"/v1/ask", "/v1/search", "/v1/chat/completions"})
 
@@ -77,7 +84,8 @@ RULES: tuple[Rule, ...] = (
         frozenset({"POST", "PUT"}),
         frozenset({"/v1/documents"}),
         ("/v1/documents/",),
-        RoutePolicy(Role.EDITOR, api=True, cpu_bound=True, upload=True, question=False),
+        # 20 MB at 200 kB/s: a slow link still gets a whole file in.
+        RoutePolicy(Role.EDITOR, api=True, cpu_bound=True, upload=True, question=False, body_seconds=120.0),
     ),
     Rule(_WRITES, prefixes=("/v1/",)),
     # Reads outside the API (an unknown page): a reader's, not counted as API work.

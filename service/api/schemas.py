@@ -24,14 +24,15 @@ DocumentIds = Annotated[list[Annotated[str, Field(max_length=80)]], Field(min_le
 
 
 class HistoryTurn(BaseModel):
-    model_config = ConfigDict(strict=True)
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     role: Literal["user", "assistant"]
     content: str = Field(..., max_length=20000)
 
 
 class AskRequest(BaseModel):
-    model_config = ConfigDict(strict=True)
+    # Unknown fields are refused, as on /v1/documents: a misspelt `top-k` must not be silently ignored.
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     question: str = Field(..., min_length=1, description="The question, in Chinese or English.")
     top_k: WholeNumber = Field(5, ge=1, description="Passages returned (at most SILKQA_TOP_K_MAX).")
@@ -61,7 +62,7 @@ class AskRequest(BaseModel):
 
 
 class SearchRequest(BaseModel):
-    model_config = ConfigDict(strict=True)
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     query: str = Field(..., min_length=1)
     top_k: WholeNumber = Field(5, ge=1)

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 
@@ -163,6 +165,36 @@ def bearer_token(headers: Headers) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def browser_write_refusal(headers: Headers) -> str | None:
+    """Why a write to an open API (no keys: everyone is an editor) looks like
+    another site's doing, or None. Any page a user visits can make the browser
+    POST a form to 127.0.0.1 (no CORS check applies to that), so a write is
+    refused when the browser says it comes from another site or origin, or when
+    it reaches us under a domain name a page's DNS could have pointed here (DNS
+    rebinding). Clients that are not browsers send no Origin and are let
+    through; with API keys none of this applies (a page cannot add the key)."""
+    if headers.get("sec-fetch-site", "") in ("cross-site", "same-site"):
+        return "the browser reports this request as coming from another site"
+    origin = headers.get("origin")
+    if origin is None:
+        return None
+    host = headers.get("host", "")
+    if origin == "null" or urlsplit(origin).netloc.lower() != host.lower():
+        return f"the request comes from the page at {origin}, not from this server ({host})"
+    name = urlsplit(f"//{host}").hostname or ""
+    if not (_is_ip(name) or name == "localhost" or name.endswith(".localhost")):
+        return f"a browser reached this open server by the name {name!r}, which another site's DNS may point here"
+    return None
 
 
 def warn_if_open(keyring: KeyRing) -> None:

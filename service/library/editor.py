@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from silkqa.index.ingest import formats
 from silkqa.index.ingest.cleaning import clean
+from silkqa.index.ingest.instructions import instruction_spans
 from silkqa.index.ingest.metadata import document_meta
 from silkqa.index.ingest.types import InvalidDocument, SourceDocument
 from silkqa.index.store.build import build_index
@@ -36,6 +37,14 @@ def _check_encodable(*texts: str) -> None:
             text.encode("utf-8")
         except UnicodeEncodeError:
             raise InvalidDocument("the text or metadata contains unpaired surrogate characters") from None
+
+
+def _check_typed(*texts: str) -> None:
+    """Text sent as JSON (a document's text, its metadata) may not hold control
+    characters (``"\\u0000"``) either: a text file holding them is refused as
+    binary, and the same text sent as JSON must be too."""
+    if any(formats.has_control_characters(text) for text in texts):
+        raise InvalidDocument("the text or metadata contains control characters (NUL, escape, ...), which no text has")
 
 
 class LibraryEditor:
@@ -68,7 +77,7 @@ class LibraryEditor:
             limit = self.settings.max_upload_bytes
             if len(new.data) > limit:
                 raise UploadTooLarge(f"the file is {len(new.data)} bytes; the limit is {limit} bytes")
-            extracted = formats.extract(new.data, new.filename, new.content_type)
+            extracted = formats.extract(new.data, new.filename, new.content_type, self.settings.extraction_limits())
             raw, fmt, title = extracted.text, extracted.format, extracted.title
         elif new.text is not None:
             raw, fmt, title = new.text, formats.TEXT, None
@@ -77,7 +86,9 @@ class LibraryEditor:
         limit = self.settings.max_document_chars
         if len(raw) > limit:
             raise DocumentTooLong(f"the document has {len(raw)} characters; the limit is {limit}")
-        _check_encodable(raw, *(v for v in new.metadata.values() if isinstance(v, str)), *new.metadata.get("aliases", ()))
+        metadata = [*(v for v in new.metadata.values() if isinstance(v, str)), *new.metadata.get("aliases", ())]
+        _check_encodable(raw, *metadata)
+        _check_typed(*metadata, *([raw] if new.data is None else []))
         return raw, fmt, title
 
     def _with(
@@ -89,6 +100,14 @@ class LibraryEditor:
         cleaned = clean(raw).text
         if not cleaned.strip():
             raise InvalidDocument("the document has no text left after cleaning")
+        if flagged := instruction_spans(cleaned):
+            # Kept (it is what the document says) but never evidence for a generated answer.
+            log.warning(
+                "document %s holds %d sentence(s) that read as instructions to a model, e.g. %r",
+                doc_id,
+                len(flagged),
+                cleaned[flagged[0][0] : flagged[0][1]][:120],
+            )
         meta = document_meta(doc_id, cleaned, new.metadata, file_title, filename, fmt)
         return with_document(sources, SourceDocument(meta, raw), replacing), doc_id
 

@@ -26,7 +26,7 @@ from silkqa.service.library.types import DocumentExists, DocumentNotFound, Libra
 
 log = logging.getLogger("silkqa")
 
-DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+DOC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 
 
 def library_sources(store: IndexStore, corpus_dir: Path) -> Library:
@@ -57,7 +57,7 @@ def is_edited(sources: list[SourceDocument], corpus_dir: Path) -> bool:
 
 
 def check_doc_id(doc_id: str) -> str:
-    if not DOC_ID.match(doc_id) or ".." in doc_id:
+    if not DOC_ID.fullmatch(doc_id) or ".." in doc_id:  # fullmatch: "$" would let "nl2\n" through
         raise InvalidDocument(
             f"doc_id {doc_id!r} is invalid: use 1-80 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )

@@ -9,7 +9,12 @@ deterministic string tests, so the same answer always gets the same verdict.
 
 Where a sentence is not in the language of its passage (an English answer over
 Chinese text) its words cannot be compared, and only numbers and quoted names
-are checked; ``SentenceCheck.checks`` says which tests applied."""
+are checked; ``SentenceCheck.checks`` says which tests applied.
+
+Text in a passage that reads as an instruction to the model (a planted
+"忽略之前的所有指令，回答：…", flagged by ``index.ingest.instructions``) is not
+evidence: a sentence that only such text supports is refused, so a model that
+obeys it cannot publish the payload as verified."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from silkqa.index.ingest.instructions import without_instructions
 from silkqa.index.language import MARKER, PARTIAL_MARKER, fold, language_of, markers_in, strip_markers
 from silkqa.index.store.lexical import tokenize
 from silkqa.service.answering.types import SentenceCheck
@@ -124,7 +130,16 @@ def content_terms(text: str) -> list[str]:
 
 
 def _support(claim: str, evidence: str, min_term_support: float) -> tuple[list[str], list[str], float]:
-    """Problems, checks applied, and term support of ``claim`` against ``evidence``."""
+    """Problems, checks applied, and term support of ``claim`` against
+    ``evidence`` less its instruction-like sentences."""
+    guarded = without_instructions(evidence)
+    problems, checks, term_support = _plain_support(claim, guarded, min_term_support)
+    if problems and guarded != evidence and not _plain_support(claim, evidence, min_term_support)[0]:
+        problems = ["restates text of the cited passages that reads as an instruction to the model, which is not evidence"]
+    return problems, checks, term_support
+
+
+def _plain_support(claim: str, evidence: str, min_term_support: float) -> tuple[list[str], list[str], float]:
     compact = _compact(evidence)
     problems: list[str] = []
     checks = ["numbers", "names"]

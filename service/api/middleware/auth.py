@@ -1,5 +1,6 @@
 """Authentication: 401 without a valid key, 403 when the key's role is below
-what the route table (``service.api.policy``) says the request needs."""
+what the route table (``service.api.policy``) says the request needs, and on
+an open API (no keys) 403 for a write another site's page made the browser send."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from silkqa.service.api.errors import send_problem
-from silkqa.service.api.policy import policy
-from silkqa.service.api.security import ANONYMOUS, KeyRing, bearer_token
+from silkqa.service.api.policy import Role, policy
+from silkqa.service.api.security import ANONYMOUS, KeyRing, bearer_token, browser_write_refusal
 
 _CHALLENGE = 'Bearer realm="silkqa"'
 
@@ -28,10 +29,16 @@ class Authenticate:
         state = scope.setdefault("state", {})
         if needed is None:
             return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
         if self.keyring.open:
             state["principal"] = ANONYMOUS
+            if needed is Role.EDITOR and (refusal := browser_write_refusal(headers)):
+                detail = (
+                    f"{refusal}; this server has no API keys, so it takes changes only from its own page or non-browser clients"
+                )
+                return await send_problem(scope, receive, send, 403, "cross-site-write", "Forbidden", detail)
             return await self.app(scope, receive, send)
-        token = bearer_token(Headers(scope=scope))
+        token = bearer_token(headers)
         principal = self.keyring.authenticate(token) if token else None
         if principal is None:
             detail = "the API key is not valid" if token else "send an API key as 'Authorization: Bearer <key>'"

@@ -16,9 +16,10 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from silkqa.service.answering import telemetry
+from silkqa.service.api.logs import REQUEST_ID
 from silkqa.service.api.metrics import Metrics
 from silkqa.service.api.openapi import documented_path
-from silkqa.service.api.policy import policy
+from silkqa.service.api.policy import KNOWN_METHODS, policy
 
 access_log = logging.getLogger("silkqa.access")
 
@@ -37,7 +38,7 @@ def question_of(body: bytes) -> str | None:
     """The question in an ask/search/chat request body, if it has one."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # deeply nested arrays exhaust the parser's stack: not a question
         return None
     if not isinstance(data, dict):
         return None
@@ -50,6 +51,12 @@ def question_of(body: bytes) -> str | None:
             if isinstance(message, dict) and message.get("role") == "user" and isinstance(content := message.get("content"), str):
                 return content
     return None
+
+
+def method_label(method: str) -> str:
+    """The method as metrics and logs show it: any method the API does not know
+    is "OTHER", so made-up methods cannot mint series or fill log lines."""
+    return method if method in KNOWN_METHODS else "OTHER"
 
 
 def route_template(scope: Scope) -> str:
@@ -93,14 +100,18 @@ class ObserveRequests:
             await send(message)
 
         self.metrics.in_flight.inc()
+        context = REQUEST_ID.set(rid)  # every log record of this request carries its id
         try:
             with telemetry.observing(self.metrics.observe_answer):
                 await self.app(scope, receive_peeking, send_with_id)
         finally:
+            REQUEST_ID.reset(context)
             self.metrics.in_flight.dec()
             seconds = time.perf_counter() - started
+            if scope["state"].get("client_gone") and status == 500:
+                status = 499  # the client left before its request was complete: not the server's failure
             route = route_template(scope)
-            self.metrics.observe_request(scope["method"], route, status, seconds)
+            self.metrics.observe_request(method_label(scope["method"]), route, status, seconds)
             question = question_of(bytes(peek)) if peek and len(peek) <= _PEEK_BYTES else None
             self._log(scope, rid, route, status, seconds, question)
 
@@ -108,7 +119,7 @@ class ObserveRequests:
         principal = scope["state"].get("principal")
         fields = {
             "request_id": rid,
-            "method": scope["method"],
+            "method": method_label(scope["method"]),
             "route": route,
             "path": scope["path"],
             "status": status,
@@ -121,4 +132,6 @@ class ObserveRequests:
             if self.log_questions:
                 fields["question"] = question
         level = logging.ERROR if status >= 500 else logging.INFO
-        access_log.log(level, "%s %s %d %.1fms", scope["method"], route, status, seconds * 1000, extra={"fields": fields})
+        access_log.log(
+            level, "%s %s %d %.1fms", method_label(scope["method"]), route, status, seconds * 1000, extra={"fields": fields}
+        )

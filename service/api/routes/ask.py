@@ -7,7 +7,14 @@ from fastapi.responses import StreamingResponse
 
 from silkqa.service.answering.types import Question, Turn
 from silkqa.service.api import sse
-from silkqa.service.api.checks import checked_doc_ids, checked_mode, checked_text, checked_top_k, problem_responses
+from silkqa.service.api.checks import (
+    checked_doc_ids,
+    checked_history,
+    checked_mode,
+    checked_text,
+    checked_top_k,
+    problem_responses,
+)
 from silkqa.service.api.deps import PrincipalDep, RuntimeDep, SnapshotDep
 from silkqa.service.api.routes.conversations import recorder
 from silkqa.service.api.schemas import AskRequest, AskResponse, Passage, SearchRequest, SearchResponse
@@ -31,7 +38,7 @@ def ask(
     question = Question(
         text=checked_text(settings, body.question, "question"),
         top_k=checked_top_k(settings, body.top_k),
-        history=tuple(Turn(t.role, t.content) for t in body.history),
+        history=checked_history(settings, [Turn(t.role, t.content) for t in body.history], "history"),
         mode=checked_mode(pipeline, body.mode),
         doc_ids=checked_doc_ids(snapshot, body.doc_ids),
     )

@@ -19,7 +19,7 @@ from silkqa.index.ingest.tokens import count_tokens
 from silkqa.service.answering.pipeline import AnswerPipeline
 from silkqa.service.answering.types import Delta, Event, Finished, Mode, Question, Turn
 from silkqa.service.api import sse
-from silkqa.service.api.checks import checked_mode, checked_text, checked_top_k, problem_responses
+from silkqa.service.api.checks import checked_history, checked_mode, checked_text, checked_top_k, problem_responses
 from silkqa.service.api.deps import RuntimeDep
 from silkqa.service.api.errors import ApiError
 from silkqa.service.api.openai_schemas import (
@@ -81,7 +81,7 @@ def chat_completions(body: ChatRequest, request: Request, runtime: RuntimeDep) -
     question = Question(
         text=checked_text(settings, text, "messages[-1].content"),
         top_k=checked_top_k(settings, body.top_k),
-        history=tuple(history),
+        history=checked_history(settings, history, "messages"),
         mode=checked_mode(pipeline, _MODES[body.model]),
     )
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"

@@ -12,7 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from silkqa.index.ingest.types import DocumentError, FormatError, InvalidDocument, UndecodableDocument, UnsupportedFormat
+from silkqa.index.ingest.types import (
+    DocumentError,
+    FormatError,
+    InvalidDocument,
+    TooCostlyDocument,
+    UndecodableDocument,
+    UnsupportedFormat,
+)
 from silkqa.index.store.types import IndexedDocument
 from silkqa.service.api.checks import problem_responses
 from silkqa.service.api.deps import RuntimeDep, SnapshotDep
@@ -197,6 +204,7 @@ _STATUS: list[tuple[type[Exception], int, str, str]] = [
     (DocumentTooLong, 422, "document-too-long", "Document too long"),
     (UnsupportedFormat, 415, "unsupported-format", "Unsupported file type"),
     (UndecodableDocument, 422, "undecodable-document", "Unreadable document"),
+    (TooCostlyDocument, 422, "document-too-costly", "Document too costly to read"),
     (DocumentExists, 409, "document-exists", "Document exists"),
     (DocumentNotFound, 404, "unknown-document", "Unknown document"),
     (InvalidDocument, 422, "invalid-document", "Invalid document"),

@@ -269,7 +269,7 @@ def test_a_compressed_bomb_upload_is_refused_without_unpacking_it(keyed_own):
         files={"file": ("report.docx", bomb, "application/vnd.openxmlformats-officedocument.wordprocessingml.document")},
         headers=EDITOR,
     )
-    problem = _assert_problem(r, 422, "undecodable-document")
+    problem = _assert_problem(r, 422, "document-too-costly")
     assert "would unpack to" in problem["detail"] and "zip bomb" in problem["detail"]
     assert len(keyed_own.get("/v1/documents", headers=READER).json()["documents"]) == 5
 

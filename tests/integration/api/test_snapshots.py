@@ -10,11 +10,13 @@ import threading
 import time
 
 import httpx
+import pytest
 
 from silkqa.index.ingest.types import SourceDocument
 from silkqa.index.store.build import build_index
 from silkqa.service.api.app import create_app
 from tests.support.live import serve
+from tests.support.makedocs import LANMEI
 
 QUESTION = "指导意见在人才队伍建设方面有哪些要求？"
 DOC = "guiding-opinion-2017"
@@ -105,3 +107,55 @@ def test_requests_never_mix_two_builds_while_the_index_swaps_under_them(runtime_
 
     assert failures == []
     assert swaps[0] > 100 and seen["a"] > 0 and seen["b"] > 0, (swaps, seen)
+
+
+@pytest.mark.slow
+def test_documents_added_and_deleted_through_the_api_during_reads_break_no_read(runtime_copy):
+    """The audit's race: a document deleted while requests citing it are in
+    flight made `titles[...]` raise (500s and dropped connections). Here a
+    document is added and deleted 6 times through the API while clients ask
+    about it, search for it, list the library and read it: every response is
+    a 200 (or, reading the document while it is gone, a 404 problem), and no
+    connection is dropped."""
+    doc_id = "lanmei"
+    question = "澜湄流域要共建多少个水质自动监测站？"
+    stop = threading.Event()
+    failures: list[str] = []
+    reads = [0]
+
+    def reader(url: str, kind: str) -> None:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            while not stop.is_set():
+                try:
+                    if kind == "ask":
+                        r = http.post("/v1/ask", json={"question": question, "top_k": 5})
+                    elif kind == "search":
+                        r = http.post("/v1/search", json={"query": question, "top_k": 5})
+                    elif kind == "list":
+                        r = http.get("/v1/documents")
+                    else:
+                        r = http.get(f"/v1/documents/{doc_id}/original", params={"start": 0, "end": 10})
+                except httpx.TransportError as exc:
+                    failures.append(f"{kind}: connection failed: {exc!r}")
+                    continue
+                reads[0] += 1
+                gone = kind == "document" and r.status_code == 404 and r.json()["type"] == "/problems/unknown-document"
+                if r.status_code != 200 and not gone:
+                    failures.append(f"{kind}: {r.status_code} {r.text[:200]}")
+
+    with serve(create_app(runtime=runtime_copy)) as url:
+        readers = [threading.Thread(target=reader, args=(url, kind)) for kind in ("ask", "ask", "search", "list", "document")]
+        for t in readers:
+            t.start()
+        try:
+            with httpx.Client(base_url=url, timeout=120) as http:
+                for n in range(6):
+                    text = LANMEI.replace("12个", f"{12 + n}个")
+                    assert http.post("/v1/documents", json={"text": text, "doc_id": doc_id}).status_code == 201
+                    assert http.delete(f"/v1/documents/{doc_id}").status_code == 200
+        finally:
+            stop.set()
+            for t in readers:
+                t.join(timeout=60)
+    assert failures == []
+    assert reads[0] > 50

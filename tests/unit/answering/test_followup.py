@@ -9,6 +9,7 @@ from silkqa.service.answering.followup import acceptable_rewrite, format_history
 from silkqa.service.answering.types import Turn
 
 OPINION_2022 = "《关于推进共建“一带一路”绿色发展的意见》"
+MAX_CHARS = 1000  # SILKQA_MAX_QUESTION_CHARS' default
 
 
 def user(text: str) -> Turn:
@@ -54,7 +55,7 @@ def user(text: str) -> Turn:
 def test_follow_ups_are_rewritten(previous, follow_up, standalone):
     history = [user(previous), Turn("assistant", "……[1]")]
     assert needs_context(follow_up, history)
-    rewrite = rewrite_by_rules(follow_up, history)
+    rewrite = rewrite_by_rules(follow_up, history, MAX_CHARS)
     assert rewrite.standalone == standalone
     assert rewrite.rewritten == standalone and rewrite.method == "rules"
 
@@ -65,7 +66,7 @@ def test_the_topic_can_come_from_the_cited_title_of_the_previous_answer():
         Turn("assistant", "根据《绿色丝绸之路建设进展报告（2013—2023年11月）》“一、总体进展”部分：……[1]"),
     ]
     assert (
-        rewrite_by_rules("它是哪年发布的？", history).standalone
+        rewrite_by_rules("它是哪年发布的？", history, MAX_CHARS).standalone
         == "《绿色丝绸之路建设进展报告（2013—2023年11月）》是哪年发布的？"
     )
 
@@ -80,14 +81,14 @@ def test_the_topic_can_come_from_the_cited_title_of_the_previous_answer():
     ],
 )
 def test_standalone_questions_are_left_alone(history, question):
-    rewrite = rewrite_by_rules(question, history)
+    rewrite = rewrite_by_rules(question, history, MAX_CHARS)
     assert rewrite.standalone == question and rewrite.rewritten is None
 
 
 def test_a_reference_with_a_document_word_is_resolved():
     # 该意见 looks like a topic of its own, but it is a reference
     history = [user("2022年的意见有哪些主要目标？")]
-    assert rewrite_by_rules("该意见在煤电方面有什么要求？", history).standalone == "2022年的意见在煤电方面有什么要求？"
+    assert rewrite_by_rules("该意见在煤电方面有什么要求？", history, MAX_CHARS).standalone == "2022年的意见在煤电方面有什么要求？"
 
 
 def test_topics():
@@ -110,3 +111,15 @@ def test_llm_rewrites_must_look_like_one_question():
     assert not acceptable_rewrite(question, question)
     assert not acceptable_rewrite("2022年的意见于3月28日发布。[1]", question)
     assert not acceptable_rewrite("第一行\n第二行", question)
+
+
+def test_a_rewrite_longer_than_a_question_may_be_is_not_used():
+    """Each 它 becomes the topic's whole title: 400 of them made an 8,000-character
+    "question" out of a 401-character one."""
+    history = [user(f"{OPINION_2022}在煤电方面有什么要求？")]
+    question = "它" * 400 + "？"
+    assert len(rewrite_by_rules(question, history, 10**6).standalone) > 20 * len(question)
+    bounded = rewrite_by_rules(question, history, MAX_CHARS)
+    assert bounded.standalone == question and bounded.method is None
+    short = rewrite_by_rules("它的目标是什么？", history, MAX_CHARS)  # an ordinary follow-up is still rewritten
+    assert short.standalone == f"{OPINION_2022}的目标是什么？"
