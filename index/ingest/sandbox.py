@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import resource
+import signal
 import subprocess
 import sys
 
@@ -34,15 +35,21 @@ _ERRORS: dict[str, type[FormatError]] = {
 def extract_isolated(fmt: str, data: bytes, limits: ExtractionLimits) -> Extracted:
     """The text of a ``fmt`` file, extracted in a child process within ``limits``."""
     command = [sys.executable, "-m", "silkqa.index.ingest.sandbox", fmt, str(limits.seconds), str(limits.memory_bytes)]
-    budget = f"{limits.seconds:g} s and {limits.memory_bytes // 2**20} MB"
+    too_slow = f"reading the {fmt} file took longer than {limits.seconds:g} s; it was stopped"
     try:
         done = subprocess.run(command, input=data, capture_output=True, timeout=limits.seconds)
     except subprocess.TimeoutExpired:  # run() has killed the child
-        raise TooCostlyDocument(f"reading the {fmt} file took longer than {limits.seconds:g} s; it was stopped") from None
+        raise TooCostlyDocument(too_slow) from None
     lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
+    if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        # Its CPU-time limit ran out (the soft limit sends SIGXCPU, the hard one SIGKILL) before
+        # the parent's wall clock did: a parser using more than one core gets there first.
+        raise TooCostlyDocument(too_slow)
     if done.returncode != 0 or not lines:
-        # Killed for CPU time (SIGXCPU), or out of its address space inside a C parser.
-        raise TooCostlyDocument(f"reading the {fmt} file needed more than its budget of {budget}; it was stopped")
+        # Out of its address space inside a C parser, which dies rather than raising MemoryError.
+        raise TooCostlyDocument(
+            f"reading the {fmt} file needed more than {limits.memory_bytes // 2**20} MB; it was stopped"
+        )
     result = json.loads(lines[-1])
     if "error" in result:
         raise _ERRORS.get(result["kind"], FormatError)(result["error"])
