@@ -36,8 +36,11 @@ run: install
 	$(BIN)/silkqa index
 	$(BIN)/silkqa serve --host $(HOST) --port $(PORT)
 
+# The whole suite on the embedded store, then the tests marked `stores` (API,
+# updates, the eval gate, two servers on one Milvus) again on Milvus Lite.
 test: install-dev
 	$(BIN)/python -m pytest
+	SILKQA_STORE=milvus $(BIN)/python -m pytest -m stores
 
 # The development set in-process; the report lands in eval/reports/latest.
 eval: install
