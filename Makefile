@@ -42,8 +42,11 @@ $(AXE): tests/system/browser/package-lock.json
 	@if command -v npm >/dev/null; then npm ci --prefix tests/system/browser --no-audit --no-fund --ignore-scripts --silent; \
 	else echo "npm not found: the accessibility tests will be skipped (apt-get install npm)"; fi
 
+# The whole suite on the embedded store, then the tests marked `stores` (API,
+# updates, the eval gate, two servers on one Milvus) again on Milvus Lite.
 test: install-dev $(AXE)
 	$(BIN)/python -m pytest
+	SILKQA_STORE=milvus $(BIN)/python -m pytest -m stores
 
 # The development set in-process; the report lands in eval/reports/latest.
 eval: install

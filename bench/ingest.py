@@ -71,7 +71,6 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=20)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
     rows: list[tuple[str, str, str]] = []
 
     with tempfile.TemporaryDirectory() as tmp:

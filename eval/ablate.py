@@ -23,11 +23,27 @@ from silkqa.eval import report as reports
 from silkqa.eval.dataset import EvalItem, load_eval_set
 from silkqa.eval.runner import InProcessTarget, run
 from silkqa.index.store.embedding import Embedder
+from silkqa.index.store.hybrid import dense_chunk_scores
+from silkqa.index.store.types import DocIds, IndexView
 from silkqa.service.answering.pipeline import AnswerPipeline
-from silkqa.service.retrieval.retriever import Retriever
+from silkqa.service.retrieval.retriever import DENSE_CANDIDATES, Retriever
 from silkqa.service.retrieval.types import Hit, Query, Snapshot
 from silkqa.service.runtime import Runtime
 from silkqa.service.settings import Settings
+
+
+def all_chunks(retriever: Retriever) -> np.ndarray:
+    """Every chunk key of the library (this study's libraries are small)."""
+    index = retriever.index
+    return np.concatenate([index.chunk_keys(doc_id) for doc_id in index.documents])
+
+
+def only(index: IndexView, keys: np.ndarray, scores: np.ndarray, doc_ids: DocIds) -> np.ndarray:
+    """``scores`` of chunk ``keys`` with those outside ``doc_ids`` zeroed (all kept when None)."""
+    if doc_ids is None:
+        return scores
+    kept: np.ndarray = np.where(np.isin(index.document_of(keys), list(doc_ids)), scores, 0.0)
+    return kept
 
 
 class ChunkDenseRetriever(Retriever):
@@ -35,14 +51,13 @@ class ChunkDenseRetriever(Retriever):
 
     def __init__(self, base: Retriever):
         super().__init__(base.index, base.embedder, base.weights)
-        self._vectors = self.embedder.encode([c.text for c in self.index.chunks])
+        self._keys = all_chunks(base)
+        self._vectors = self.embedder.encode([self.index.chunk(int(k)).text for k in self._keys])
 
-    def search(
-        self, query: Query, top_k: int, timings: dict[str, float] | None = None, doc_ids: frozenset[str] | None = None
-    ) -> list[Hit]:
-        sims = self.only(self._vectors @ query.vector, doc_ids)
+    def search(self, query: Query, top_k: int, timings: dict[str, float] | None = None, doc_ids: DocIds = None) -> list[Hit]:
+        sims = only(self.index, self._keys, self._vectors @ query.vector, doc_ids)
         order = np.argsort(-sims)[:top_k]
-        return [self.hit(int(i), float(sims[i]), 0.0, float(sims[i])) for i in order]
+        return [self.hit(int(self._keys[i]), float(sims[i]), 0.0, float(sims[i])) for i in order]
 
 
 class RankFusionRetriever(Retriever):
@@ -52,6 +67,7 @@ class RankFusionRetriever(Retriever):
         super().__init__(base.index, base.embedder, base.weights)
         self._w = {"zh": bm25_zh, "en": bm25_en}
         self._k = k
+        self._keys = all_chunks(base)
 
     @staticmethod
     def _ranks(scores: np.ndarray) -> np.ndarray:
@@ -60,15 +76,19 @@ class RankFusionRetriever(Retriever):
         ranks[scores <= 0] = np.inf
         return ranks
 
-    def search(
-        self, query: Query, top_k: int, timings: dict[str, float] | None = None, doc_ids: frozenset[str] | None = None
-    ) -> list[Hit]:
-        bm25 = self.index.lexical.scores(query.keywords)
-        dense = self.dense_chunk_scores(query)
+    def search(self, query: Query, top_k: int, timings: dict[str, float] | None = None, doc_ids: DocIds = None) -> list[Hit]:
+        bm25 = self.index.lexical_scores(query.keywords, self._keys)
+        best = dense_chunk_scores(self.index, query.vector, DENSE_CANDIDATES, None)
+        dense = np.array([best.get(int(k), 0.0) for k in self._keys], np.float32)
         w = self._w[query.lang]
-        fused = self.only((w / (self._k + self._ranks(bm25)) + (1 - w) / (self._k + self._ranks(dense))) * (self._k + 1), doc_ids)
+        fused = only(
+            self.index,
+            self._keys,
+            (w / (self._k + self._ranks(bm25)) + (1 - w) / (self._k + self._ranks(dense))) * (self._k + 1),
+            doc_ids,
+        )
         order = np.argsort(-fused, kind="stable")[:top_k]
-        return [self.hit(int(i), float(fused[i]), float(bm25[i]), float(dense[i])) for i in order]
+        return [self.hit(int(self._keys[i]), float(fused[i]), float(bm25[i]), float(dense[i])) for i in order]
 
 
 @dataclass

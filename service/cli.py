@@ -7,7 +7,8 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -22,14 +23,29 @@ def _settings() -> Settings:
     return Settings()
 
 
+@contextmanager
+def _progress(what: str, unit: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for long work (none when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    with tqdm(desc=what, unit=unit, disable=None, file=sys.stderr, leave=False) as bar:
+
+        def update(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        yield update
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from silkqa.index.store.embedding import Embedder
     from silkqa.service.library.lifecycle import build_and_publish, ensure_index
 
     settings = _settings()
-    embedder = Embedder(settings.embedding_model)
+    embedder = Embedder(settings.embedding_model, threads=settings.embed_threads)
     try:
-        built = build_and_publish(settings, embedder) if args.force else ensure_index(settings, embedder)
+        with _progress("indexing", "documents") as progress:
+            built = build_and_publish(settings, embedder, progress) if args.force else ensure_index(settings, embedder, progress)
     except OSError as exc:  # a full disk, say: publishing is atomic, so the live index is untouched
         print(
             f"silkqa index: cannot write the index in {settings.index_dir}: {exc}; the live index is unchanged", file=sys.stderr
@@ -219,7 +235,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     def run(editor: LibraryEditor) -> UpdateResult:
         new = NewDocument(data=path.read_bytes(), filename=path.name, metadata=metadata, doc_id=args.doc_id)
-        return editor.replace(args.doc_id, new) if args.replace else editor.add(new)
+        with _progress("embedding", "units") as progress:
+            return editor.replace(args.doc_id, new, progress) if args.replace else editor.add(new, progress)
 
     if args.replace and not args.doc_id:
         print("silkqa add: --replace needs --doc-id", file=sys.stderr)
@@ -296,7 +313,6 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
     if args.command != "serve":
         logging.getLogger("silkqa").setLevel(logging.INFO)
     code: int = args.func(args)

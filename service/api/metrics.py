@@ -34,12 +34,8 @@ class _IndexCollector:
     def collect(self) -> Iterator[Metric]:
         snapshot = self.snapshot()
         if snapshot is not None:
-            index = snapshot.index
-            sizes = {
-                "documents": len(index.documents),
-                "chunks": len(index.chunks),
-                "dense_units": int(index.dense.ntotal),
-            }
+            m = snapshot.index.manifest
+            sizes = {"documents": m.document_count, "chunks": m.chunk_count, "dense_units": m.unit_count}
             for name, value in sizes.items():
                 yield GaugeMetricFamily(
                     f"silkqa_index_{name}", f"{name.replace('_', ' ').capitalize()} in the live index.", value

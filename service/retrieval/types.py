@@ -3,16 +3,14 @@ snapshot one request reads from start to end."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from silkqa.index.ingest.types import Chunk
 from silkqa.index.language import Lang
-from silkqa.index.store.types import BuiltIndex, IndexedDocument
+from silkqa.index.store.types import IndexedDocument, IndexView
 
 if TYPE_CHECKING:
     from silkqa.service.retrieval.retriever import Retriever
@@ -45,7 +43,7 @@ class Query:
 @dataclass(frozen=True)
 class Hit:
     chunk: Chunk
-    index: int  # position in the index's chunk list
+    index: int  # the chunk's key in the store (what ``index.units.sentence_units`` takes)
     score: float  # fused, in [0, 1]
     bm25: float
     dense: float  # best unit cosine similarity
@@ -59,11 +57,11 @@ class UnknownDocument(KeyError):
 @dataclass(frozen=True)
 class Snapshot:
     """Everything one request reads, from its start to its end: one published
-    build (documents, chunks, vectors, BM25) and the retriever over it. An
-    update publishes a new snapshot; requests already running keep theirs, so
-    a request never sees two builds."""
+    state of the library's store (documents, chunks, vectors, BM25) and the
+    retriever over it. An update publishes a new snapshot; requests already
+    running keep theirs, so a request never sees two states."""
 
-    index: BuiltIndex
+    index: IndexView
     retriever: Retriever
 
     @property
@@ -80,11 +78,7 @@ class Snapshot:
             raise UnknownDocument(doc_id) from None
 
     def chunk_count(self, doc_id: str) -> int:
-        return self._chunk_counts[doc_id]
-
-    @cached_property
-    def _chunk_counts(self) -> Counter[str]:
-        return Counter(c.doc_id for c in self.index.chunks)
+        return self.index.chunk_count(doc_id)
 
 
 class SnapshotSource(Protocol):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from silkqa.index.ingest.structure import format_path
 from silkqa.index.language import MARKER, markers_in, strip_markers
-from silkqa.index.store.types import BuiltIndex
+from silkqa.index.store.types import IndexView
 from silkqa.service.answering.generative.prompts import PromptTemplate, passage_block
 from silkqa.service.answering.generative.verify import (
     LEADING_MARKERS,
@@ -97,7 +97,7 @@ class GenerativeAnswerer:
         return [Shown(h, h.title) for h in hits[: self.options.passages]]
 
     def stream(
-        self, index: BuiltIndex, question: str, extractive: Answer, cancel: threading.Event | None = None
+        self, index: IndexView, question: str, extractive: Answer, cancel: threading.Event | None = None
     ) -> Iterator[str | Answer]:
         """Verified answer text in pieces, then the finished ``Answer`` (the
         extractive one, with the report, when too little survived)."""
@@ -168,7 +168,7 @@ class GenerativeAnswerer:
             verification=VerificationReport(self.generator.name, tuple(checked)),
         )
 
-    def _citations(self, index: BuiltIndex, shown: list[Shown], kept: list[tuple[str, str]], order: list[int]) -> list[Citation]:
+    def _citations(self, index: IndexView, shown: list[Shown], kept: list[tuple[str, str]], order: list[int]) -> list[Citation]:
         citations = []
         for marker, n in enumerate(order, start=1):
             hit = shown[n - 1].hit

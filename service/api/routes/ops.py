@@ -31,17 +31,7 @@ def readiness_checks(runtime: Runtime | None) -> dict[str, str]:
     checks = {"engine": "ok"}
     identity = runtime.library.embedder.identity.to_json()
     checks["model"] = "ok" if manifest.model == identity else f"index built with {manifest.model}, model loaded is {identity}"
-    counts = {
-        "documents": (len(index.documents), manifest.document_count),
-        "chunks": (len(index.chunks), manifest.chunk_count),
-        "dense units": (len(index.units), manifest.unit_count),
-        "vectors": (int(index.dense.ntotal), manifest.unit_count),
-        "bm25 passages": (index.lexical.size, manifest.chunk_count),
-    }
-    wrong = [f"{name}: {have} loaded, manifest says {want}" for name, (have, want) in counts.items() if have != want]
-    orphans = {c.doc_id for c in index.chunks} - set(index.documents)
-    if orphans:
-        wrong.append(f"chunks of unknown documents {sorted(orphans)}")
+    wrong = index.check()
     checks["index"] = "; ".join(wrong) or "ok"
     return checks
 

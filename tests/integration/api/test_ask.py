@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from tests.support.runtimes import ask
 
+pytestmark = pytest.mark.stores  # also run with SILKQA_STORE=milvus
+
 
 def _ask(client, question, **extra):
     r = client.post("/v1/ask", json={"question": question, **extra})

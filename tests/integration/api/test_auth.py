@@ -19,7 +19,7 @@ from silkqa.service.api.logs import JsonFormatter
 from silkqa.service.api.security import KeyConfigError
 from silkqa.service.runtime import Runtime
 from tests.support.makedocs import docx_bytes
-from tests.support.runtimes import ask
+from tests.support.runtimes import ask, chunks_of
 
 READER_KEY = "sq_reader_key_for_tests_000001"
 EDITOR_KEY = "sq_editor_key_for_tests_000002"
@@ -323,8 +323,7 @@ def test_an_injected_instruction_stays_data_and_leaks_no_other_document(runtime_
     assert r.status_code == 201, r.text
     other = [
         runtime_copy.library.current().index.documents[c.doc_id].text[s:e]
-        for c in runtime_copy.library.current().index.chunks
-        if c.doc_id == "progress-report-2023"
+        for c in chunks_of(runtime_copy.library.current().index, "progress-report-2023")
         for s, e in c.sentences
         if e - s > 30
     ]

@@ -13,10 +13,12 @@ import httpx
 import pytest
 
 from silkqa.index.ingest.types import SourceDocument
-from silkqa.index.store.build import build_index
 from silkqa.service.api.app import create_app
+from silkqa.service.library.lifecycle import ingest
 from tests.support.live import serve
 from tests.support.makedocs import LANMEI
+
+pytestmark = pytest.mark.stores  # also run with SILKQA_STORE=milvus
 
 QUESTION = "指导意见在人才队伍建设方面有哪些要求？"
 DOC = "guiding-opinion-2017"
@@ -26,14 +28,13 @@ PREFACE = "（本文件为B版，首行用于移动全部字符位置。）\n"
 
 
 def _build_b(runtime, embedder):
+    """Build B, published in the runtime's store (A's state stays readable through A's view)."""
     a = runtime.library.current().index
-    sources = [d.source for d in a.documents.values()]
-    changed = []
-    for s in sources:
-        if s.meta.doc_id == DOC:
-            s = SourceDocument(dataclasses.replace(s.meta, title=s.meta.title + "（B版）"), PREFACE + s.raw)
-        changed.append(s)
-    return build_index(changed, embedder, runtime.settings.index_options(), reuse=a)
+    s = a.documents[DOC].source
+    changed = SourceDocument(dataclasses.replace(s.meta, title=s.meta.title + "（B版）"), PREFACE + s.raw)
+    store = runtime.library.store
+    with store.lock():
+        return ingest(store, runtime.settings, embedder, [changed], a, a.known_vectors, library_edited=True)
 
 
 def _consistent(body: dict, builds: dict[str, dict[str, tuple[str, str]]]) -> str | None:

@@ -13,6 +13,8 @@ from silkqa.eval.metrics import METRICS
 from silkqa.eval.runner import InProcessTarget, run
 from tests.support.paths import ROOT
 
+pytestmark = pytest.mark.stores  # also run with SILKQA_STORE=milvus
+
 BASELINE = json.loads((ROOT / "eval" / "baseline.json").read_text())
 LOWER_IS_BETTER = {"false_abstention"}
 

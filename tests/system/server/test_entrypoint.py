@@ -11,11 +11,13 @@ import os
 import shlex
 import signal
 import subprocess
+from pathlib import Path
 
 import httpx
 import pytest
 
-from silkqa.index.store.builds import IndexStore
+from silkqa.index.store.embedded import EmbeddedStore
+from silkqa.service.settings import Settings
 from tests.support.live import VENV_BIN, server_env, start
 from tests.support.paths import ROOT
 
@@ -99,8 +101,8 @@ def test_the_images_commands_index_then_serve_outside_docker(tmp_path):
         shlex.split(index_run), env=server_env(build_env), cwd=ROOT, capture_output=True, text=True, timeout=900
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    store = IndexStore(build_env["SILKQA_INDEX_DIR"])
-    built = store.current_build()
+    store = EmbeddedStore(Path(build_env["SILKQA_INDEX_DIR"]), Settings().store_options(), Settings().index_options())
+    built = store.current_generation()
 
     runtime_env = mapped(environment(runtime, {"PATH": os.environ["PATH"]}))
     assert runtime_env["SILKQA_HOST"] == "0.0.0.0"  # the image listens on all interfaces; here, loopback only
@@ -114,7 +116,7 @@ def test_the_images_commands_index_then_serve_outside_docker(tmp_path):
             server.url + "/v1/ask", json={"question": "指导意见在人才队伍建设方面有哪些要求？"}, timeout=60
         ).json()
         assert answer["citations"][0]["doc_id"] == "guiding-opinion-2017"
-        assert store.current_build() == built  # served the index built "at build time", not a rebuild
+        assert store.current_generation() == built  # served the index built "at build time", not a rebuild
 
         healthcheck = json.loads(dict(runtime)["HEALTHCHECK"].split(" CMD ", 1)[1])
         port = server.url.rsplit(":", 1)[1]

@@ -22,17 +22,18 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from silkqa.index.store.builds import IndexStore
+from silkqa.index.store.embedded import EmbeddedStore
 from silkqa.index.store.embedding import Embedder, ModelUnavailable
 from silkqa.service.api.app import create_app
 from silkqa.service.library.lifecycle import ensure_index
 from silkqa.service.library.types import IndexUnusable
+from silkqa.service.settings import Settings
 from tests.support.live import server_env, serving
+from tests.support.paths import read_corpus
 
 pytestmark = pytest.mark.slow
 
 QUESTION = "指导意见在人才队伍建设方面有哪些要求？"
-NOTE = "澜湄流域合作备忘录\n一、合作目标\n双方同意在流域内共建12个水质自动监测站，每季度交换一次监测数据。"
 
 
 def _run(coroutine):
@@ -62,19 +63,25 @@ def _tree(path: Path) -> dict[str, int]:
 # --- start-up refuses what it cannot serve ------------------------------------------
 
 
-def _truncate_vectors(build: Path) -> None:
-    faiss_file = build / "dense.faiss"
+def _store(index_dir: Path) -> EmbeddedStore:
+    return EmbeddedStore(index_dir, Settings().store_options(), Settings().index_options())
+
+
+def _truncate_vectors(index_dir: Path) -> None:
+    generation = json.loads(_store(index_dir).current_generation().read_text())
+    faiss_file = index_dir / "segments" / generation["segments"][-1]["id"] / "dense.faiss"
     faiss_file.write_bytes(faiss_file.read_bytes()[:1000])
 
 
-def _claim_another_model(build: Path) -> None:
-    manifest = json.loads((build / "manifest.json").read_text())
+def _claim_another_model(index_dir: Path) -> None:
+    path = _store(index_dir).current_generation().with_suffix(".manifest.json")
+    manifest = json.loads(path.read_text())
     manifest["model"]["fingerprint"] = "some-other-model==9"
-    (build / "manifest.json").write_text(json.dumps(manifest))
+    path.write_text(json.dumps(manifest))
 
 
-def _garble_manifest(build: Path) -> None:
-    (build / "manifest.json").write_text('{"format": ')
+def _garble_manifest(index_dir: Path) -> None:
+    _store(index_dir).current_generation().with_suffix(".manifest.json").write_text('{"format": ')
 
 
 @pytest.mark.parametrize(
@@ -86,7 +93,7 @@ def _garble_manifest(build: Path) -> None:
     ],
 )
 def test_a_corrupt_or_mismatched_index_is_refused_with_a_clear_reason(settings, embedder, index_copy, damage, reason):
-    damage(IndexStore(index_copy).current_build())
+    damage(index_copy)
     before = _tree(index_copy)
     strict = settings.model_copy(update={"index_dir": index_copy, "rebuild_stale_index": False})
     with pytest.raises(IndexUnusable, match=reason):
@@ -95,13 +102,13 @@ def test_a_corrupt_or_mismatched_index_is_refused_with_a_clear_reason(settings, 
 
 
 def test_silkqa_serve_exits_with_the_reason_when_the_index_is_corrupt(index_copy):
-    build = IndexStore(index_copy).current_build()
-    _truncate_vectors(build)
+    generation = _store(index_copy).current_id()
+    _truncate_vectors(index_copy)
     before = _tree(index_copy)
     done = _serve_once({"SILKQA_INDEX_DIR": str(index_copy), "SILKQA_REBUILD_STALE_INDEX": "false"})
     assert done.returncode == 2
     (line,) = [json.loads(x) for x in done.stderr.splitlines() if x.startswith("{") and '"CRITICAL"' in x]
-    assert line["message"].startswith("cannot start: the index cannot be used") and build.name in line["message"]
+    assert line["message"].startswith("cannot start: the index cannot be used") and generation in line["message"]
     assert "Traceback" not in done.stderr
     assert _tree(index_copy) == before
 
@@ -120,7 +127,7 @@ def test_a_missing_model_is_refused_with_a_clear_reason(tmp_path, index_copy):
 
 # --- a full disk during an ingest -------------------------------------------------------
 
-FILE_LIMIT = 1 << 20  # bytes: below the size of an index build's vector file
+FILE_LIMIT = 64 << 10  # bytes: below the size of a new segment's texts, above the server's log
 
 
 def _small_files_only() -> None:
@@ -130,27 +137,30 @@ def _small_files_only() -> None:
 
 
 def test_a_full_disk_during_an_ingest_fails_clearly_and_the_live_index_keeps_serving(index_copy):
-    store = IndexStore(index_copy)
-    live_build = store.current_build()
+    store = _store(index_copy)
+    live_build = store.current_generation()
+    # A bundled text under a new id: its vectors are reused, its texts make a segment larger than the limit.
     with serving({"SILKQA_INDEX_DIR": str(index_copy)}, preexec_fn=_small_files_only) as server:
-        r = httpx.post(server.url + "/v1/documents", json={"text": NOTE, "doc_id": "lanmei-note"}, timeout=120)
+        r = httpx.post(
+            server.url + "/v1/documents", json={"text": read_corpus("opinion-2022"), "doc_id": "lanmei-note"}, timeout=120
+        )
         assert r.status_code == 507, server.log_text()[-3000:]
         problem = r.json()
-        assert problem["title"] == "Insufficient storage" and "File too large" in problem["detail"]
+        assert problem["title"] == "Insufficient storage" and "cannot write" in problem["detail"]
         assert "nothing was changed" in problem["detail"] and problem["request_id"]
         assert httpx.get(server.url + "/readyz").status_code == 200
         docs = httpx.get(server.url + "/v1/documents").json()["documents"]
         assert "lanmei-note" not in {d["doc_id"] for d in docs} and len(docs) == 5
         answer = httpx.post(server.url + "/v1/ask", json={"question": QUESTION}, timeout=60).json()
         assert answer["citations"][0]["doc_id"] == "guiding-opinion-2017"
-    assert store.current_build() == live_build
-    assert not list(store.builds.glob(".tmp-*"))  # the half-written build was removed
-    assert store.load().manifest.document_count == 5
+    assert store.current_generation() == live_build
+    assert not list(store.segments.glob(".tmp-*"))  # the half-written segment was removed
+    assert store.open().manifest.document_count == 5
 
 
 def test_silkqa_index_on_a_full_disk_says_so_and_keeps_the_live_index(index_copy):
-    store = IndexStore(index_copy)
-    live_build = store.current_build()
+    store = _store(index_copy)
+    live_build = store.current_generation()
     done = subprocess.run(
         ["silkqa", "index", "--force"],
         env=server_env({"SILKQA_INDEX_DIR": str(index_copy)}),
@@ -161,8 +171,8 @@ def test_silkqa_index_on_a_full_disk_says_so_and_keeps_the_live_index(index_copy
     )
     assert done.returncode == 1
     assert "cannot write the index" in done.stderr and "the live index is unchanged" in done.stderr
-    assert store.current_build() == live_build and not list(store.builds.glob(".tmp-*"))
-    assert store.load().manifest.chunk_count > 0
+    assert store.current_generation() == live_build and not list(store.segments.glob(".tmp-*"))
+    assert store.open().manifest.chunk_count > 0
 
 
 # --- SIGTERM drains requests in flight ------------------------------------------------------

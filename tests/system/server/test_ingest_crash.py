@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from silkqa.index.store.builds import IndexStore
+from silkqa.service.library.lifecycle import store_of
 from silkqa.service.library.types import NewDocument
 from silkqa.service.runtime import Runtime
 from tests.support.makedocs import LANMEI, big_document
@@ -21,9 +21,9 @@ from tests.support.paths import ROOT, read_corpus
 from tests.support.runtimes import ask
 
 
-def _kill_while(proc: subprocess.Popen, moment: str, builds: Path) -> None:
+def _kill_while(proc: subprocess.Popen, moment: str, segments: Path) -> None:
     """SIGKILL ``proc`` while it embeds (after its log line says so) or while it
-    writes the new build (as soon as the staging directory appears)."""
+    writes the new segment (as soon as its staging directory appears)."""
     deadline = time.monotonic() + 180
     if moment == "embedding":
         for line in proc.stderr:
@@ -33,7 +33,7 @@ def _kill_while(proc: subprocess.Popen, moment: str, builds: Path) -> None:
     else:
         threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep its stderr pipe flowing
         while proc.poll() is None and time.monotonic() < deadline:
-            if any(entry.name.startswith(".tmp-") for entry in os.scandir(builds)):
+            if any(entry.name.startswith(".tmp-") for entry in os.scandir(segments)):
                 break
             time.sleep(0.0002)  # leave the cores to the ingest
     assert proc.poll() is None, f"the ingest finished before it could be killed while {moment}"
@@ -43,7 +43,7 @@ def _kill_while(proc: subprocess.Popen, moment: str, builds: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("moment", ["embedding", "writing"])
 def test_sigkill_midway_through_an_ingest_leaves_the_previous_index_live(runtime_copy, embedder, tmp_path, moment):
-    store = IndexStore(runtime_copy.settings.index_dir)
+    store = store_of(runtime_copy.settings)
     before = store.read_manifest()
     path = tmp_path / "big.txt"
     # To be killed while writing, it need not embed much: a bundled text under a new id embeds nothing.
@@ -62,12 +62,12 @@ def test_sigkill_midway_through_an_ingest_leaves_the_previous_index_live(runtime
         text=True,
     )
     try:
-        _kill_while(proc, moment, store.builds)
+        _kill_while(proc, moment, store.segments)
     finally:
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     if moment == "writing":
-        assert list(store.builds.glob(".tmp-*")), "killed after the staging directory appeared"
+        assert list(store.segments.glob(".tmp-*")), "killed after the staging directory appeared"
 
     assert store.read_manifest().build_id == before.build_id
     reopened = Runtime.open(runtime_copy.settings, embedder)
@@ -82,4 +82,4 @@ def test_sigkill_midway_through_an_ingest_leaves_the_previous_index_live(runtime
     # The killed process's lock died with it: the next update goes through, and
     # its publication clears the half-written directory away.
     assert reopened.editor.add(NewDocument(text=LANMEI, doc_id="lanmei")).document_count == 6
-    assert not list(store.builds.glob(".tmp-*"))
+    assert not list(store.segments.glob(".tmp-*"))

@@ -1,12 +1,13 @@
 """The data directory on a real small or read-only file system (a tmpfs
 mounted by the test; skipped where mounting is not allowed): with room for
-only two builds, updates keep working: a staging directory a crashed build
-left behind is removed before the next build needs its room, and the kept
-earlier build makes room when the disk is full. On a read-only file system an
+little room, updates keep working: a staging directory a crashed writer
+left behind is removed before the next update needs its room, and the kept
+earlier generation's own segments make room when the disk is full. On a read-only file system an
 update is a clear 507, not a 500."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from silkqa.index.store.builds import IndexStore
+from silkqa.index.store.embedded import EmbeddedStore
 from silkqa.service.api.app import create_app
 from tests.support.makedocs import LANMEI
 from tests.support.runtimes import runtime_over
@@ -43,30 +44,52 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def test_with_room_for_two_builds_updates_keep_working(settings, snapshot, embedder, tmp_path):
+def _fill(disk: Path, path: Path, leave: int) -> None:
+    """Write ``path`` as large as leaves ``leave`` bytes free on ``disk``."""
+    stats = os.statvfs(disk)
+    path.write_bytes(b"\0" * max(stats.f_bavail * stats.f_frsize - leave, 0))
+
+
+def _update(http: TestClient, n: int, appendix: str = "") -> None:
+    text = LANMEI.replace("12个", f"{12 + n}个") + appendix
+    r = (
+        http.put("/v1/documents/lanmei", json={"text": text})
+        if n
+        else http.post("/v1/documents", json={"text": text, "doc_id": "lanmei"})
+    )
+    assert r.status_code in (200, 201), r.text
+    answer = http.post("/v1/ask", json={"question": "澜湄流域要共建多少个水质自动监测站？"}).json()
+    assert f"{12 + n}个水质自动监测站" in answer["citations"][0]["quote"]
+
+
+def test_on_a_full_disk_updates_keep_working(settings, snapshot, embedder, tmp_path):
+    if settings.store != "embedded":
+        pytest.skip("the embedded store's own files")
     probe = runtime_over(settings, tmp_path / "probe", snapshot, embedder)
-    build = _size(probe.library.store.current_build())
-    with tmpfs(tmp_path / "small", int(build * 2.6)) as disk:
+    library = _size(probe.library.store.root)
+    with tmpfs(tmp_path / "small", library * 3) as disk:
         runtime = runtime_over(settings, disk / "index", snapshot, embedder)
-        store = IndexStore(disk / "index")
-        # What a build killed mid-write leaves: a staging directory as large as a build.
-        crashed = store.builds / ".tmp-20240101T000000000000-crashed"
+        store = runtime.library.store
+        assert isinstance(store, EmbeddedStore)
+        # What a writer killed mid-segment leaves: a staging directory taking
+        # every byte the disk has left, which the first update needs.
+        crashed = store.segments / ".tmp-99999999-crashed"
         crashed.mkdir()
-        (crashed / "units.npz").write_bytes(b"\0" * build)
+        _fill(disk, crashed / "vectors.npy", leave=4096)
         with TestClient(create_app(runtime=runtime)) as http:
-            # The first update needs the crashed build's room; from the second on
-            # the kept earlier build's. Both found the disk full before.
-            for n in range(3):
-                text = LANMEI.replace("12个", f"{12 + n}个")
-                r = (
-                    http.put("/v1/documents/lanmei", json={"text": text})
-                    if n
-                    else http.post("/v1/documents", json={"text": text, "doc_id": "lanmei"})
-                )
-                assert r.status_code in (200, 201), r.text
-                answer = http.post("/v1/ask", json={"question": "澜湄流域要共建多少个水质自动监测站？"}).json()
-                assert f"{12 + n}个水质自动监测站" in answer["citations"][0]["quote"]
-        assert store.load().manifest.document_count == 6 and not list(store.builds.glob(".tmp-*"))
+            # The first version is long (a schedule of 300 training courses).
+            _update(
+                http, 0, "\n三、培训安排\n" + "\n".join(f"第{i}期农技培训班于{i % 12 + 1}月在流域内举办。" for i in range(300))
+            )
+            assert not crashed.exists()
+            _update(http, 1)
+            # The earlier generation, kept for readers still on it, holds the
+            # only reference to the long first version's segment: the disk has
+            # room for the third version only once that is dropped.
+            _fill(disk, disk / "filler", leave=4096)
+            _update(http, 2)
+        assert len(list(store.generations.glob("*.manifest.json"))) == 2
+        assert store.open().manifest.document_count == 6 and not list(store.segments.glob(".tmp-*"))
 
 
 def test_a_read_only_data_directory_is_a_507_not_a_500(settings, snapshot, embedder, tmp_path):

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from silkqa.index.language import fold
-from silkqa.index.store.bilingual import build_lexicon, expand
+from silkqa.index.store.bilingual import translate
 from silkqa.service.retrieval.retriever import named_documents
-from tests.support.paths import read_corpus
 
 
-def test_english_words_expand_to_chinese_terms_of_the_corpus():
-    corpus = fold("".join(read_corpus(d) for d in ("progress-report-2023", "guiding-opinion-2017")))
-    lexicon = build_lexicon(corpus)
-    terms = expand("How much clean electricity does the wind farm in Kenya supply each year?", lexicon)
-    assert {"电力", "肯尼亚"} <= set(terms)
+def test_english_words_expand_to_chinese_terms_of_the_library(snapshot, runtime):
+    question = "How much clean electricity does the wind farm in Kenya supply each year?"
+    corpus = fold("".join(d.text for d in snapshot.documents()))
+    assert {"电力", "肯尼亚"} <= set(translate(question))  # the dictionary's words, in any library or none
+    terms = snapshot.index.lexical.translations(question)
+    assert {"电力", "肯尼亚"} <= set(terms) < set(translate(question))  # only those this library holds
     assert all(t in corpus for t in terms)
-    assert expand("指导意见在人才队伍建设方面有哪些要求？", lexicon) == []
+    assert snapshot.index.lexical.translations("指导意见在人才队伍建设方面有哪些要求？") == []
 
 
 def test_index_translates_english_questions(snapshot, runtime):

@@ -1,4 +1,4 @@
-"""The persisted index: manifest, stale detection, atomic publishing."""
+"""The persisted library: manifest, stale detection, atomic publishing, damage reported."""
 
 from __future__ import annotations
 
@@ -7,19 +7,19 @@ from dataclasses import replace
 
 import pytest
 
-from silkqa.index.store.build import staleness
-from silkqa.index.store.builds import IndexStore
+from silkqa.index.store.build import build_units, staleness
 from silkqa.index.store.types import IndexCorrupt, IndexMissing
-from silkqa.service.library.lifecycle import ensure_index
+from silkqa.service.library.lifecycle import ensure_index, store_of
 from silkqa.service.library.types import IndexUnusable
+from tests.support.runtimes import chunks_of, copy_library
 
 
 def test_manifest_records_model_corpus_and_counts(snapshot, runtime, settings):
-    m = IndexStore(settings.index_dir).read_manifest()
+    m = store_of(settings).read_manifest()
     assert m.model["name"] == "usem3" and m.model["dimension"] == 512
-    assert m.chunk_count == len(snapshot.index.chunks) > 400
+    assert m.chunk_count == len(list(chunks_of(snapshot.index))) > 400
     assert m.document_count == 5 and len(m.corpus_fingerprint) == 64
-    assert m.unit_count == snapshot.index.dense.ntotal
+    assert m.unit_count == len(snapshot.index.units) and m.store == settings.store
 
 
 def test_index_built_with_other_settings_is_stale(snapshot, runtime, settings, embedder):
@@ -35,9 +35,8 @@ def test_index_built_with_other_settings_is_stale(snapshot, runtime, settings, e
 
 
 def test_stale_index_is_refused_when_rebuilding_is_off(snapshot, runtime, settings, embedder, tmp_path):
-    local = settings.model_copy(update={"index_dir": tmp_path / "idx"})
-    IndexStore(local.index_dir).publish(snapshot.index)  # a copy of the session's build
-    assert ensure_index(local, embedder).manifest.build_id == snapshot.index.manifest.build_id
+    local = copy_library(settings, tmp_path / "idx", snapshot, embedder)
+    assert ensure_index(local, embedder).manifest.corpus_fingerprint == snapshot.index.manifest.corpus_fingerprint
     changed = local.model_copy(update={"chunk_max_tokens": 100, "rebuild_stale_index": False})
     with pytest.raises(IndexUnusable, match="options"):
         ensure_index(changed, embedder)
@@ -47,36 +46,37 @@ def test_stale_index_is_refused_when_rebuilding_is_off(snapshot, runtime, settin
     assert rebuilt.manifest.embedded_units < rebuilt.manifest.unit_count // 4
 
 
-def test_publish_is_atomic_and_keeps_the_previous_build(snapshot, runtime, tmp_path):
-    store = IndexStore(tmp_path / "idx")
+@pytest.mark.parametrize("damage", ["manifest", "segment list"])
+def test_a_damaged_state_is_reported_not_used(snapshot, runtime, settings, embedder, tmp_path, damage):
+    local = copy_library(settings, tmp_path / "idx", snapshot, embedder, store="embedded")
+    store = store_of(local)
+    generation = store.current_generation()
+    (generation.with_suffix(".manifest.json") if damage == "manifest" else generation).write_text("{not json")
+    with pytest.raises(IndexCorrupt):
+        store.open()
+    (store.root / "CURRENT").unlink()
     with pytest.raises(IndexMissing):
-        store.load()
-    first = store.publish(snapshot.index)
-    broken = replace(snapshot.index, lexical=None)  # fails while writing
-    with pytest.raises(AttributeError):
-        store.publish(broken)
-    assert store.current_build() == first
-    assert not list((tmp_path / "idx" / "builds").glob(".tmp-*"))
-    assert store.load().manifest.chunk_count == snapshot.index.manifest.chunk_count
+        store.open()
 
 
-def test_corrupt_build_is_reported_not_used(snapshot, runtime, tmp_path):
-    store = IndexStore(tmp_path / "idx")
-    build = store.publish(snapshot.index)
-    (build / "chunks.jsonl").write_text("{not json")
-    with pytest.raises(IndexCorrupt):
-        store.load()
-    (build / "manifest.json").write_text(json.dumps({"format": 1}))
-    with pytest.raises(IndexCorrupt):
-        store.load()
+def test_a_failed_publication_leaves_the_live_state(snapshot, runtime, settings, embedder, tmp_path):
+    local = copy_library(settings, tmp_path / "idx", snapshot, embedder, store="embedded")
+    store = store_of(local)
+    live = store.current_id()
+    base = store.open()
+    unwritable = replace(base.manifest, model={"name": object()})  # fails while the new generation is written
+    with store.lock(), pytest.raises(TypeError):
+        store.commit(base, [], set(), unwritable)
+    assert store.current_id() == live and not list(store.generations.glob(".tmp-*"))
+    assert json.loads(store.current_generation().read_text())["segments"]
+    assert store.open().manifest.chunk_count == snapshot.index.manifest.chunk_count
 
 
 def test_section_path_in_embedded_text_is_a_setting(snapshot, runtime):
-    from silkqa.index.store.build import build_units
-
-    chunk = next(c for c in snapshot.index.chunks if "新型智库" in c.text)
-    with_path = build_units(snapshot.index.documents, [chunk], embed_section_path=True)[1]
-    without = build_units(snapshot.index.documents, [chunk], embed_section_path=False)[1]
+    chunk = next(c for c in chunks_of(snapshot.index, "guiding-opinion-2017") if "新型智库" in c.text)
+    doc = snapshot.document(chunk.doc_id)
+    with_path = build_units(doc.meta, doc.text, [chunk], embed_section_path=True)[1]
+    without = build_units(doc.meta, doc.text, [chunk], embed_section_path=False)[1]
     assert "四、组织保障" in with_path[0] and "（三）加强人才队伍建设：" in with_path[1]
     assert "四、组织保障" not in without[0] and not without[1].startswith("（三）加强人才队伍建设：")
     assert len(with_path) == len(without)

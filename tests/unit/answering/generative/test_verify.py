@@ -9,11 +9,12 @@ from silkqa.service.answering.generative.verify import (
     supporting_span,
     verify_answer,
 )
+from tests.support.runtimes import chunks_of
 
 
 def passage(snapshot, doc_id: str, needle: str) -> str:
     """The text of the chunk of ``doc_id`` that contains ``needle``."""
-    return next(c.text for c in snapshot.index.chunks if c.doc_id == doc_id and needle in c.text)
+    return next(c.text for c in chunks_of(snapshot.index, doc_id) if needle in c.text)
 
 
 def test_verifier_rejects_a_wrong_number(snapshot):
@@ -74,7 +75,7 @@ def test_streamed_text_is_cut_into_the_same_sentences():
 
 
 def test_the_supporting_span_is_the_sentence_with_the_facts(snapshot):
-    chunk = next(c for c in snapshot.index.chunks if "1.1亿度" in c.text)
+    chunk = next(c for c in chunks_of(snapshot.index) if "1.1亿度" in c.text)
     assert len(chunk.sentences) > 1
     text = snapshot.document(chunk.doc_id).text
     start, end = supporting_span("黑山莫祖拉风电项目每年提供清洁电力1.1亿度。[1]", text, chunk.sentences)
