@@ -44,7 +44,7 @@ import numpy as np
 from silkqa.index.ingest.types import Chunk, SourceDocument
 from silkqa.index.store import dense
 from silkqa.index.store.lexical import LibraryLexical, term_weights
-from silkqa.index.store.segments import DocumentRow, Segment, merge_segments, write_segment
+from silkqa.index.store.segments import DocumentRow, Segment, fsync_path, merge_segments, write_segment
 from silkqa.index.store.types import (
     DenseHits,
     DocIds,
@@ -72,14 +72,6 @@ _REWRITE_DEAD_SHARE = 0.3
 # Postings of recent query terms kept in memory, per view.
 _POSTINGS_CACHE_BYTES = 64 << 20
 _FOUND_CACHE = 512
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def new_id() -> str:
@@ -592,7 +584,7 @@ class EmbeddedStore:
         try:
             write(staging)
             os.rename(staging, self.segments / segment_id)
-            _fsync_dir(self.segments)
+            fsync_path(self.segments)
             self._staged.add(segment_id)
         except sqlite3.OperationalError as exc:  # SQLite's word for a full disk or a file size limit
             shutil.rmtree(staging, ignore_errors=True)
@@ -663,13 +655,13 @@ class EmbeddedStore:
                     fh.flush()
                     os.fsync(fh.fileno())
                 os.rename(staging, self.generations / f"{generation}{suffix}")
-            _fsync_dir(self.generations)
+            fsync_path(self.generations)
             pointer = self.root / f".CURRENT.{generation}.tmp"
             pointer.write_text(generation + "\n")
             with open(pointer, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(pointer, self.current_file)
-            _fsync_dir(self.root)
+            fsync_path(self.root)
         except BaseException:
             for path in staged:
                 path.unlink(missing_ok=True)

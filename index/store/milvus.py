@@ -531,7 +531,10 @@ class MilvusStore:
     def document_frequencies(self, terms: list[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         for start in range(0, len(terms), _FILTER_KEYS):
-            rows = self.client.get(self.names["terms"], ids=terms[start : start + _FILTER_KEYS], output_fields=["df"])
+            # Not client.get(ids=...): it quotes string ids with ' unescaped, so a term
+            # such as "region's" broke the filter. _in quotes them as JSON, which Milvus parses.
+            part = terms[start : start + _FILTER_KEYS]
+            rows = self.client.query(self.names["terms"], filter=_in("key", part), output_fields=["df"])
             found.update({r["key"]: int(r["df"]) for r in rows if int(r["df"]) > 0})
         return found
 

@@ -93,7 +93,8 @@ def _chunk_of(row: tuple[Any, ...]) -> Chunk:
     )
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file or a directory (a rename in it) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -174,8 +175,8 @@ class _Writer:
         }
         (d / "meta.json").write_text(json.dumps(stats))
         for name in os.listdir(d):
-            _fsync(d / name)
-        _fsync(d)
+            fsync_path(d / name)
+        fsync_path(d)
 
 
 def write_segment(directory: Path, documents: list[PreparedDocument], dimension: int, exact_max_units: int) -> None:

@@ -311,6 +311,14 @@ _YEAR_DOCUMENT = re.compile(
 )
 
 
+@lru_cache(maxsize=1 << 16)
+def _title_pairs(form: str) -> tuple[str, ...]:
+    """The character pairs of a Chinese title of 8 characters or more (none
+    otherwise: an English title's letter pairs are in any long question)."""
+    title = "".join(HAN_ONLY.findall(compact(form)))
+    return tuple(title[i : i + 2] for i in range(len(title) - 1)) if len(title) >= 8 else ()
+
+
 def _document_spans(
     folded: str, names: dict[str, frozenset[str]], years: dict[str, str]
 ) -> tuple[frozenset[str], list[tuple[int, int]]]:
@@ -319,9 +327,13 @@ def _document_spans(
     docs, spans = set(), []
     for doc_id, forms in names.items():
         for form in forms:
-            for m in re.finditer(re.escape(form), folded):
+            # str.find, not a regex per name: a library of thousands of documents
+            # would compile thousands of patterns for every question.
+            at = folded.find(form)
+            while at >= 0 and form:
                 docs.add(doc_id)
-                spans.append((m.start(), m.end()))
+                spans.append((at, at + len(form)))
+                at = folded.find(form, at + 1)
     asked = compact(folded)
     for doc_id, forms in names.items():
         if doc_id in docs:
@@ -329,10 +341,8 @@ def _document_spans(
         for form in forms:
             # A title named loosely ("关于共建一带一路绿色发展的意见" for
             # 《关于推进共建“一带一路”绿色发展的意见》): most of its pairs.
-            # Chinese titles only: an English title's letter pairs are in any long question.
-            title = "".join(HAN_ONLY.findall(compact(form)))
-            pairs = [title[i : i + 2] for i in range(len(title) - 1)]
-            if len(title) >= 8 and sum(p in asked for p in pairs) >= _LOOSE_TITLE * len(pairs):
+            pairs = _title_pairs(form)
+            if pairs and sum(p in asked for p in pairs) >= _LOOSE_TITLE * len(pairs):
                 docs.add(doc_id)
     for m in _EN_DOCUMENT.finditer(folded):
         head = m.group(1)

@@ -160,3 +160,17 @@ def test_the_lexical_top_is_the_top_of_every_chunks_score(runtime):
         expected = np.sort(every)[::-1][:20]
         assert np.allclose(top.scores, expected, rtol=1e-4)
         assert np.allclose(view.lexical_scores(keywords, top.keys), top.scores, rtol=1e-4)
+
+
+@pytest.mark.stores
+def test_quotes_in_a_question_reach_no_store_filter(runtime):
+    """Words with quotation marks and backslashes are looked up as words: in
+    Milvus a term like "region's" once ended the filter string it was put in."""
+    snapshot = runtime.library.current()
+    lexical = snapshot.index.lexical
+    for word in ("region's", 'say "green"', "back\\slash", "绿色'"):
+        assert lexical.idf(word) == 0.0
+    assert lexical.idf("绿色") > 0
+    question = "By how much does the region's per-capita ecological footprint exceed its carrying capacity?"
+    hits = snapshot.retriever.find(question, 5)
+    assert any("生态足迹" in h.chunk.text for h in hits)
