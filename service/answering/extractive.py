@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from silkqa.index.ingest.structure import format_path, inherited_cells, row_group
+from silkqa.index.ingest.types import Chunk
 from silkqa.index.language import compact, fold, language_of
 from silkqa.index.store.types import IndexedDocument
 from silkqa.service.answering import sections
@@ -67,6 +68,13 @@ _MAX_ITEMS = 15
 _WHOLE_BODY = 3
 # How well a following sentence must match, relative to the one it extends.
 _EXTEND_RATIO = 0.8
+# Chunks read for the best matches of a document's title (a cheap top-k: the
+# document's own chunks match too, titles being indexed with the text).
+_MENTIONING_CHUNKS = 64
+# Above this many chunks that search is skipped: a title's words are common
+# in a library of many related documents, and its top-k cannot be pruned
+# (seconds at 1M chunks); records are then looked for among the retrieved passages.
+_MENTIONING_LIBRARY = 50_000
 
 
 @dataclass(frozen=True)
@@ -195,7 +203,7 @@ class AnswerComposer:
             passing = self._anchored(analysis, candidates, threshold, verdicts)
         named = analysis.documents
         if analysis.metadata and named:
-            parts = self._metadata_parts(analysis)
+            parts = self._metadata_parts(analysis, hits)
             if parts:
                 return self._answer(analysis, parts, hits, confidence, self._coverage(analysis, parts))
             # Neither the manifest nor any text states it: a sentence that
@@ -382,18 +390,32 @@ class AnswerComposer:
             used += e - s
         return out
 
-    def _metadata_parts(self, analysis: QuestionAnalysis) -> list[Part]:
+    def _mentioning(self, doc_id: str, hits: list[Hit]) -> list[Chunk]:
+        """Passages that may record ``doc_id``'s issuance: those retrieved for
+        the question and the best matches of its title. Not every document's
+        text: that would cost O(library) a question."""
+        keys = dict.fromkeys(h.index for h in hits)
+        if self.index.manifest.chunk_count <= _MENTIONING_LIBRARY:
+            title = self.index.documents[doc_id].meta.title
+            found = self.index.search_lexical(self.index.lexical.keywords(f"《{title}》 发布 印发"), _MENTIONING_CHUNKS)
+            keys |= dict.fromkeys(int(k) for k in found.keys)
+        return [self.index.chunk(k) for k in keys]
+
+    def _metadata_parts(self, analysis: QuestionAnalysis, hits: list[Hit]) -> list[Part]:
         """A part per named document: the manifest's value, attested by the
         passages that state it (the first two: its own line, and where the
-        texts disagree another document's record)."""
+        texts disagree another document's record among the passages retrieved
+        for the question: reading every document would cost O(library))."""
         parts = []
         for doc_id in sorted(analysis.documents):
+            mentioning = [c for c in self._mentioning(doc_id, hits) if c.doc_id != doc_id]
             cited: set[tuple[str, tuple[int, int]]] = set()
             for field in analysis.metadata:
                 value = manifest_value(self.index.documents[doc_id], field)
-                found = [f for f in metadata_evidence(self.index.documents, doc_id, field) if f not in cited][:2]
-                hits = [(self.retriever.chunk_at(source, span[0]), (source, span)) for source, span in found]
-                spans = [(i, f) for i, f in hits if i is not None]
+                evidence = metadata_evidence(self.index.documents[doc_id], field, mentioning)
+                found = [f for f in evidence if f not in cited][:2]
+                located = [(self.retriever.chunk_at(source, span[0]), (source, span)) for source, span in found]
+                spans = [(i, f) for i, f in located if i is not None]
                 if not value or not spans:
                     continue
                 for n, (chunk_index, (source, span)) in enumerate(spans):

@@ -9,9 +9,9 @@ version is cited."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable
 
-from silkqa.index.ingest.sentences import sentence_spans
+from silkqa.index.ingest.types import Chunk
 from silkqa.index.language import compact
 from silkqa.index.store.types import IndexedDocument
 from silkqa.service.answering.types import MetadataField
@@ -64,31 +64,33 @@ def _own(doc: IndexedDocument, field: MetadataField) -> Span | None:
     return m.span() if m else None
 
 
-def _recorded(documents: Mapping[str, IndexedDocument], doc: IndexedDocument, field: MetadataField) -> list[tuple[str, Span]]:
-    """Sentences of other documents that name ``doc`` by title and state ``field``."""
+def _recorded(doc: IndexedDocument, field: MetadataField, passages: Iterable[Chunk]) -> list[tuple[str, Span]]:
+    """Sentences of ``passages`` of other documents that name ``doc`` by title
+    and state ``field``, in reading order."""
     title = compact(doc.meta.title)
     issuers = _issuers(doc)
-    found = []
-    for other_id, other in documents.items():
-        if other_id == doc.meta.doc_id or title not in compact(other.text):
+    found = set()
+    for chunk in passages:
+        if chunk.doc_id == doc.meta.doc_id or title not in compact(chunk.text):
             continue
-        for s, e in sentence_spans(other.text):
-            sentence = compact(other.text[s:e])
+        for s, e in chunk.sentences:
+            text = chunk.text[s - chunk.start : e - chunk.start]
+            sentence = compact(text)
             if title not in sentence:
                 continue
             if not re.search(_PUBLISHED + re.escape("《" + title + "》"), sentence):
                 continue  # it names the document, not its issuance
             if field is MetadataField.ISSUER and sum(i in sentence for i in issuers) >= min(2, len(issuers)):
-                found.append((other_id, (s, e)))
-            elif field is MetadataField.DATE and _MONTH_DAY.search(other.text[s:e]):
-                found.append((other_id, (s, e)))
-    return found
+                found.add((chunk.doc_id, (s, e)))
+            elif field is MetadataField.DATE and _MONTH_DAY.search(text):
+                found.add((chunk.doc_id, (s, e)))
+    return sorted(found)
 
 
-def metadata_evidence(documents: Mapping[str, IndexedDocument], doc_id: str, field: MetadataField) -> list[tuple[str, Span]]:
-    """(document, span) of each passage attesting ``doc_id``'s ``field``: its
-    own line first, then the records of other documents."""
-    doc = documents[doc_id]
+def metadata_evidence(doc: IndexedDocument, field: MetadataField, passages: Iterable[Chunk]) -> list[tuple[str, Span]]:
+    """(document, span) of each passage attesting ``doc``'s ``field``: its own
+    line first, then the records of other documents among ``passages`` (those
+    a search for its title found: reading every document is O(library))."""
     own = _own(doc, field)
-    recorded = _recorded(documents, doc, field) if field is not MetadataField.NUMBER else []
-    return ([(doc_id, own)] if own else []) + recorded
+    recorded = _recorded(doc, field, passages) if field is not MetadataField.NUMBER else []
+    return ([(doc.meta.doc_id, own)] if own else []) + recorded
