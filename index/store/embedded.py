@@ -249,6 +249,12 @@ class EmbeddedView:
     def aliases(self) -> dict[str, frozenset[str]]:
         return self._aliases
 
+    def dates(self) -> dict[str, str]:
+        out = {}
+        for part in self.parts:  # oldest first: a newer version's date wins
+            out.update({doc_id: date for doc_id, date in part.segment.dates.items() if doc_id not in part.dead})
+        return out
+
     # --- BM25 -----------------------------------------------------------------------
 
     def _document_frequencies(self, terms: list[str]) -> dict[str, int]:
@@ -638,8 +644,7 @@ class EmbeddedStore:
 
     def _empty(self, entry: dict[str, Any]) -> bool:
         """A segment whose every document is tombstoned: left out of the generation."""
-        segment = self._segment(entry["id"])
-        return bool(entry["dead"]) and sum(s["chunks"] for s in entry["dead"].values()) >= segment.n_chunks
+        return bool(entry["dead"]) and sum(s["chunks"] for s in entry["dead"].values()) >= self._segment(entry["id"]).n_chunks
 
     def _publish(self, manifest: IndexManifest, segments: list[dict[str, Any]]) -> EmbeddedView:
         generation = new_id()

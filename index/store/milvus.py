@@ -211,6 +211,9 @@ class MilvusView:
     def aliases(self) -> dict[str, frozenset[str]]:
         return self._aliases
 
+    def dates(self) -> dict[str, str]:
+        return {doc_id: r.meta.date for doc_id, r in self.catalog.items() if r.meta.date}
+
     # --- search -------------------------------------------------------------------------
 
     def _filter(self, doc_ids: DocIds) -> str:

@@ -291,6 +291,11 @@ class Segment:
             for row in self.document_rows()
         }
 
+    @cached_property
+    def dates(self) -> dict[str, str]:
+        """Each dated document's date (ISO)."""
+        return {row.doc_id: row.meta.date for row in self.document_rows() if row.meta.date}
+
     def document(self, row: DocumentRow) -> IndexedDocument:
         return IndexedDocument(row.meta, row.fingerprint, row.raw_length, row.chunk_count, lambda: self.body(row.doc_id))
 

@@ -281,6 +281,11 @@ class IndexView(Protocol):
         """Each document's title and aliases, folded (documents a question names)."""
         ...
 
+    def dates(self) -> dict[str, str]:
+        """Each dated document's date (ISO), read in bulk: iterating
+        ``documents`` reads one row at a time."""
+        ...
+
     def search_lexical(self, keywords: str, limit: int, doc_ids: DocIds = None) -> Scored:
         """The ``limit`` chunks with the best BM25 score for ``keywords``."""
         ...

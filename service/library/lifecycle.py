@@ -123,14 +123,18 @@ def nothing_known(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build_and_publish(
-    settings: Settings, embedder: Embedder, progress: Progress | None = None, unless_published: bool = False
+    settings: Settings,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    unless_published: bool = False,
+    store: LibraryStore | None = None,
 ) -> IndexView:
     """Build and publish an index of the library (``library_sources``),
     reusing the vectors of the published library where it can. With
     ``unless_published``, a library another process published while this one
     waited for the lock is opened instead (replicas starting together on one
     Milvus seed it once)."""
-    store = store_of(settings)
+    store = store or store_of(settings)
     with store.lock():
         if unless_published and store.exists():
             return store.open()
@@ -141,14 +145,18 @@ def build_and_publish(
     return built
 
 
-def ensure_index(settings: Settings, embedder: Embedder, progress: Progress | None = None) -> IndexView:
-    """The index to serve: the published library when it matches, else a new one."""
-    store = store_of(settings)
+def ensure_index(
+    settings: Settings, embedder: Embedder, progress: Progress | None = None, store: LibraryStore | None = None
+) -> IndexView:
+    """The index to serve: the published library when it matches, else a new
+    one. Give the ``store`` that will serve it: an embedded store keeps the
+    segments it opened, and an update reuses them instead of reading each again."""
+    store = store or store_of(settings)
     try:
         manifest = store.read_manifest()
     except IndexMissing:
         log.info("no index in %s: building it", settings.index_dir)
-        return build_and_publish(settings, embedder, progress, unless_published=True)
+        return build_and_publish(settings, embedder, progress, unless_published=True, store=store)
     except IndexCorrupt as exc:
         reasons = [str(exc)]
     else:
@@ -163,4 +171,4 @@ def ensure_index(settings: Settings, embedder: Embedder, progress: Progress | No
     if not settings.rebuild_stale_index:
         raise IndexUnusable("the index cannot be used: " + "; ".join(reasons))
     log.warning("rebuilding the index: %s", "; ".join(reasons))
-    return build_and_publish(settings, embedder, progress)
+    return build_and_publish(settings, embedder, progress, store=store)

@@ -39,7 +39,7 @@ class Retriever:
         # Each document's title and aliases, folded: how questions name it.
         self.document_names = index.aliases()
         # The year each dated document appeared ("2017年的指导意见" names it by it).
-        self.document_years = {doc_id: doc.meta.date[:4] for doc_id, doc in index.documents.items() if doc.meta.date}
+        self.document_years = {doc_id: date[:4] for doc_id, date in index.dates().items()}
 
     def chunk_at(self, doc_id: str, offset: int) -> int | None:
         """The key of the chunk of ``doc_id`` that holds ``offset``."""
