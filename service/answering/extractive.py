@@ -394,12 +394,14 @@ class AnswerComposer:
         """Passages that may record ``doc_id``'s issuance: those retrieved for
         the question and the best matches of its title. Not every document's
         text: that would cost O(library) a question."""
-        keys = dict.fromkeys(h.index for h in hits)
+        passages = {h.index: h.chunk for h in hits}
         if self.index.manifest.chunk_count <= _MENTIONING_LIBRARY:
             title = self.index.documents[doc_id].meta.title
             found = self.index.search_lexical(self.index.lexical.keywords(f"《{title}》 发布 印发"), _MENTIONING_CHUNKS)
-            keys |= dict.fromkeys(int(k) for k in found.keys)
-        return [self.index.chunk(k) for k in keys]
+            for key in found.keys.tolist():
+                if key not in passages:
+                    passages[key] = self.index.chunk(key)
+        return list(passages.values())
 
     def _metadata_parts(self, analysis: QuestionAnalysis, hits: list[Hit]) -> list[Part]:
         """A part per named document: the manifest's value, attested by the
@@ -408,7 +410,7 @@ class AnswerComposer:
         for the question: reading every document would cost O(library))."""
         parts = []
         for doc_id in sorted(analysis.documents):
-            mentioning = [c for c in self._mentioning(doc_id, hits) if c.doc_id != doc_id]
+            mentioning = self._mentioning(doc_id, hits)  # metadata_evidence skips doc_id's own
             cited: set[tuple[str, tuple[int, int]]] = set()
             for field in analysis.metadata:
                 value = manifest_value(self.index.documents[doc_id], field)
