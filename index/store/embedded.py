@@ -116,11 +116,22 @@ def _known_vectors(parts: list[_Part], hashes: np.ndarray) -> tuple[np.ndarray, 
     return found, vectors
 
 
-def _kth(scores: np.ndarray, k: int) -> float:
-    """The ``k``-th largest of ``scores`` (0 when there are fewer)."""
-    if len(scores) < k:
-        return 0.0
-    return float(np.partition(scores, len(scores) - k)[len(scores) - k])
+def _not_in(rows: np.ndarray, sorted_rows: np.ndarray) -> np.ndarray:
+    """The ``rows`` that are not in ``sorted_rows``."""
+    if not len(sorted_rows):
+        return rows
+    at = np.minimum(np.searchsorted(sorted_rows, rows), len(sorted_rows) - 1)
+    outside: np.ndarray = rows[sorted_rows[at] != rows]
+    return outside
+
+
+def _top(totals: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, float]:
+    """The ``k`` of ``rows`` with the best ``totals`` and the ``k``-th best
+    score (0 when there are fewer than ``k``)."""
+    if len(rows) <= k:
+        return rows, float(totals[rows].min()) if len(rows) == k else 0.0
+    best = rows[np.argpartition(-totals[rows], k - 1)[:k]]
+    return best, float(totals[best].min())
 
 
 class _Documents(Mapping[str, IndexedDocument]):
@@ -307,8 +318,11 @@ class EmbeddedView:
         once the ``limit``-th best score so far beats what all remaining
         terms together could add, no chunk unseen yet can enter the top: the
         remaining (common, long) terms are then looked up only for the
-        chunks that can still make it. The work follows the rare terms'
-        postings, not the common ones'."""
+        chunks that can still make it, and after each of them the chunks
+        that no longer can are dropped. The work follows the rare terms'
+        postings, not the common ones' (at 1M chunks, a Chinese question's
+        lexical top-64 went from 130-470 ms to 30-90 ms when the pruning
+        became term by term)."""
         ids = part.segment.term_ids(list(weights))
         terms = sorted(ids, key=lambda t: -weights[t])
         remaining = sum(weights[t] for t in terms)
@@ -316,33 +330,31 @@ class EmbeddedView:
         # chunks, so each term is one vectorised add, with no sorting.
         totals = np.zeros(part.segment.n_chunks, np.float64)
         seen = np.zeros(part.segment.n_chunks, bool)
-        found: list[np.ndarray] = []
-        count = done = 0
+        top = np.zeros(0, np.int64)  # the best ``limit`` chunks so far
+        kth = 0.0  # the ``limit``-th best score so far (0 while fewer are seen)
+        done = 0
         for term in terms:
-            if count >= limit and _kth(totals[np.concatenate(found)], limit) > remaining:
+            if kth > remaining:
                 break
             docs, contribution = self._contributions(part, ids[term], weights[term])
             docs, contribution = self._admit(part, docs, contribution, allowed)
             totals[docs] += contribution
-            new = docs[~seen[docs]]
-            seen[new] = True
-            found.append(new)
-            count += len(new)
+            seen[docs] = True
             remaining -= weights[term]
             done += 1
-        rows = np.sort(np.concatenate(found)) if found else np.zeros(0, np.int64)
-        scores = totals[rows]
-        if done < len(terms) and len(rows):
-            keep = scores + remaining >= _kth(scores, limit)
-            rows = rows[keep]
-            for term in terms[done:]:
-                docs, contribution = self._contributions(part, ids[term], weights[term], rows)
-                totals[docs] += contribution
-            scores = totals[rows]
-        if len(rows) > limit:
-            best = np.argpartition(-scores, limit - 1)[:limit]
-            rows, scores = rows[best], scores[best]
-        return rows, scores.astype(np.float32)
+            # Only this term's chunks changed score: the new top is among them and the old top.
+            top, kth = _top(totals, np.concatenate([docs, _not_in(top, docs)]), limit)
+        rows = np.flatnonzero(seen)
+        # The remaining terms are looked up only for the chunks that can still reach the k-th
+        # best score, which only rises: the candidates shrink term by term, and the long
+        # postings of common terms are searched for few rows.
+        for term in terms[done:]:
+            rows = rows[totals[rows] + remaining >= kth]
+            docs, contribution = self._contributions(part, ids[term], weights[term], rows)
+            totals[docs] += contribution
+            remaining -= weights[term]
+            top, kth = _top(totals, np.concatenate([docs, _not_in(top, docs)]), limit)
+        return top, totals[top].astype(np.float32)
 
     @staticmethod
     def _admit(

@@ -153,13 +153,15 @@ def test_the_lexical_top_is_the_top_of_every_chunks_score(runtime):
     in Milvus) returns exactly the best of all chunks' BM25 scores."""
     view = runtime.library.current().index
     keys = np.concatenate([view.chunk_keys(d) for d in view.documents])
-    for question in (QUESTION, "绿色金融 煤电 项目", "How much clean electricity does the Mozura wind farm supply?"):
+    dev = [json.loads(line)["question"] for line in (ROOT / "eval" / "dev.jsonl").read_text().splitlines()[::8]]
+    for question in (QUESTION, "绿色金融 煤电 项目", "How much clean electricity does the Mozura wind farm supply?", *dev):
         keywords = view.lexical.keywords(question)
-        every = view.lexical_scores(keywords, keys)
-        top = view.search_lexical(keywords, 20)
-        expected = np.sort(every)[::-1][:20]
-        assert np.allclose(top.scores, expected, rtol=1e-4)
-        assert np.allclose(view.lexical_scores(keywords, top.keys), top.scores, rtol=1e-4)
+        every = np.sort(view.lexical_scores(keywords, keys))[::-1]
+        for limit in (1, 5, 20):
+            top = view.search_lexical(keywords, limit)
+            expected = every[:limit][every[:limit] > 0]
+            assert np.allclose(top.scores, expected, rtol=1e-4), question
+            assert np.allclose(view.lexical_scores(keywords, top.keys), top.scores, rtol=1e-4)
 
 
 @pytest.mark.stores
