@@ -25,7 +25,7 @@ from silkqa.service.answering.types import AnswerType, Constraint, ConstraintKin
 
 _HAS_FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+(?:个|项|家|座|条|名|次|批|类|大|种)")
 _ORGANISATION = re.compile(
-    r"[\u4e00-\u9fff]{1,12}(?:部|委员会|委|局|院|署|办公室|中心|基金|银行|公司|集团|大学|联盟|组织|协会|理事会|秘书处|政府|学会)"
+    r"[\u4e00-\u9fff]{1,12}(?:部|委员会|委|局|院|署|办公室|中心|基金|银行|公司|集团|大学|联盟|组织|协会|理事会|秘书处|政府|学会|小组)"
 )
 _PLACE_MARK = re.compile(
     r"[\u4e00-\u9fff]{1,8}(?:国|省|市|州|港|岛|湾|河|湖|山|地区|流域|半岛)(?![\u4e00-\u9fff]{0,1}(?:家|际|内|外))"
@@ -193,12 +193,18 @@ def judge(analysis: QuestionAnalysis, sentence: str, context: str) -> Judgement:
         elif constraint.group is not None:
             if constraint.group not in groups_held and constraint.text not in {m.what for m in missing}:
                 missing.append(Missing(constraint.text, Gap.NOT_WITH))
+        elif constraint.ask is not None:
+            continue  # judged with its ask
         elif not present(constraint, around):
             missing.append(Missing(constraint.text, Gap.NOT_WITH))
     answers: set[int] = set()
     lacking: list[Missing] = []
     words = _QUANTITY_WORDS[analysis.lang]
     for i, ask in enumerate(analysis.asks):
+        absent = [c for c in analysis.constraints if c.ask == i and not present(c, around)]
+        if absent:
+            lacking.extend(Missing(c.text, Gap.NOT_WITH) for c in absent)
+            continue
         details = [words[kind] for kind in sorted(ask.quantities) if not states(kind, sentence)]
         if not ask.quantities and not _states_type(ask.answer_type, sentence):
             details.append(detail_word(analysis.lang, ask.answer_type))

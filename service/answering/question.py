@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
@@ -46,7 +46,9 @@ _ZH_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (AnswerType.DATE, re.compile(r"哪一?年|哪几年|哪年|何时|什么时候|什么时间|哪一?天|几月|哪个月|日期|时间是")),
     (
         AnswerType.ORGANISATION,
-        re.compile(r"哪(个|些|家)(部门|机构|单位|组织|部委|国家部委|银行|企业|公司)|由谁|谁(发布|印发|牵头|主办|负责)|牵头单位"),
+        re.compile(
+            r"哪(个|些|家)[\u4e00-\u9fff]{0,2}?(部门|机构|单位|组织|部委|银行|企业|公司)|由谁|谁(发布|印发|牵头|主办|负责)|牵头单位"
+        ),
     ),
     (AnswerType.PERSON, re.compile(r"谁|哪位|何人|作者")),
     (
@@ -101,7 +103,9 @@ _METADATA: tuple[tuple[MetadataField, re.Pattern[str]], ...] = (
         MetadataField.ISSUER,
         re.compile(
             # The document is what was issued: the verb ends its clause.
-            r"((哪[个些家]|哪几个|什么)(部门|机构|单位|部委)|谁)[^？?，,]{0,6}(发布|印发|出台|颁布|制定|联合发布|联合印发)(的|了)?\s*(呢|吗)?\s*([？?。！!]|$)"
+            # Not who approved it first ("经过哪个机构同意才印发的").
+            r"((哪[个些家]|哪几个|什么)(部门|机构|单位|部委)|谁)(?:(?!同意|批准|审议|审定)[^？?，,]){0,6}"
+            r"(发布|印发|出台|颁布|制定|联合发布|联合印发)(的|了)?\s*(呢|吗)?\s*([？?。！!]|$)"
             r"|发文机关|发布机构|发布单位"
             r"|\bwho (issued|published|released|wrote|drafted)\b"
             r"|\bwhich (ministries|ministry|departments|department|agencies|agency)\b.*\b(issue|publish|release)",
@@ -166,7 +170,7 @@ _ZH_QUESTION_WORDS = re.compile(
 # Words around a question word that do not say what is asked.
 _GENERIC_ATTRIBUTES = frozenset(
     """开始 进行 实现 达到 提供 需要 主要 要求 有 是 为 做 出 来自 包括 涉及 属于 占 用 能 可以 会 要 对 将 让 使 给
-    共 一共 总共 具体 规模 数量 金额 比例 总量 总额 数目 人数 数字 水平""".split()
+    共 一共 总共 具体 规模 数量 金额 比例 总量 总额 数目 人数 数字 水平 钱 人 年 次""".split()
 )
 # Capitalised English words that name no place or body.
 _EN_COMMON_CAPITALS = frozenset(
@@ -204,6 +208,8 @@ HAN_ONLY = re.compile(r"[\u3400-\u9fff]+")
 # How rare a name must be in the library to constrain an answer: a name in
 # more passages than this share (中国, 沿线国家) describes the whole library.
 _GENERIC_SHARE = 0.05
+# Asking how something is done: "采用什么方式招标", "以什么形式合作".
+_MANNER = re.compile(r"(?:什么|哪种|何种|哪一种)(?:方式|形式|方法|模式|渠道|途径)")
 
 
 _PHRASE_PIECE = 3
@@ -303,9 +309,10 @@ def _masked(text: str, spans: Iterable[tuple[int, int]]) -> str:
 _LOOSE_TITLE = 0.7
 # "the strategy paper", "this research paper": the kind word of an English alias.
 _EN_DOCUMENT = re.compile(r"\b(?:the|this|that)\s+(?:[a-z]+\s+){0,2}?(paper|report|plan|opinion|study)\b")
-# A year naming a document by when it appeared: "2017年的指导意见", "the 2022 opinion".
+# A year naming a document by when it appeared: "2017年的指导意见", "the 2022 opinion",
+# "2022年的绿色发展意见" (words between that its title has).
 _YEAR_DOCUMENT = re.compile(
-    r"((?:19|20)\d{2})\s*年?\s*(?:的|那份|这份|那篇|这篇)?\s*"
+    r"((?:19|20)\d{2})\s*年?\s*(?:的|那份|这份|那篇|这篇)?\s*([\u4e00-\u9fff]{0,6}?)\s*"
     r"(指导意见|意见|合作规划|规划|进展报告|报告|论文|文章|文件"
     r"|guiding opinions?|opinions?|cooperation plan|plan|progress report|report|paper)"
 )
@@ -351,8 +358,10 @@ def _document_spans(
             docs.add(fitting[0])
             spans.append(m.span())
     for m in _YEAR_DOCUMENT.finditer(folded):
-        year, word = m.groups()
+        year, between, word = m.groups()
         dated = [d for d, y in years.items() if y == year]
+        if between:
+            dated = [d for d in dated if any(between in compact(form) for form in names.get(d, ()))]
         fitting = [d for d in dated if any(word in form or form in word for form in names.get(d, ()))] or dated
         if len(fitting) == 1:
             docs.add(fitting[0])
@@ -637,6 +646,9 @@ def _split_asks(text: str, lang: str) -> list[tuple[int, int, AnswerType, re.Mat
     boundary = re.compile(
         r"[，,。？?；;]" if lang == "zh" else r"[?;]|,?\s+and\s+(?=(?:when|how|what|where|who|which|why)\b)", re.I
     )
+    if lang == "zh":
+        # "每年能省多少煤、减多少二氧化碳": an enumeration comma before another question word.
+        boundary = re.compile(r"[，,。？?；;]|、(?=[^、，,。？?；;]{0,6}?(?:多少|哪|什么|几))")
     cuts = [0, *(m.end() for m in boundary.finditer(text)), len(text)]
     out = []
     for start, end in zip(cuts, cuts[1:], strict=False):
@@ -666,20 +678,61 @@ def _ask(
         event = after or [w for w, f, at in usable if offset <= at < start and f == "vn"][-1:]
         bound_to: tuple[str, ...] = tuple(w for w in event if terms.known(w) or _any_pair_known(w, terms))
     elif kind is AnswerType.FIGURE:
-        # What is measured, on either side: "运营成本有多大影响", "多少辆纯电动公交车".
-        attribute = before[-2:] + after[:3]
-        bound_to = tuple(w for w in attribute if terms.known(w) or _any_pair_known(w, terms))
+        # What is measured, on either side: "运营成本有多大影响", "多少辆纯电动公交车",
+        # and a one-character noun right after the question word: "省多少煤".
+        single = [w for w, f, at in words if f == "n" and len(w) == 1 and end <= at <= end + 1 and w not in _GENERIC_ATTRIBUTES]
+        attribute = before[-2:] + (after[:3] or single)
+        bound_to = tuple(w for w in attribute if terms.known(w) or _any_pair_known(w, terms) or w in single)
     elif kind in (AnswerType.REASON, AnswerType.DEFINITION, AnswerType.YES_NO):
         attribute, bound_to = after or before[-2:], ()
-    elif kind in (AnswerType.PLACE, AnswerType.ORGANISATION, AnswerType.PERSON):
-        # The type of the answer binds it enough: a place, a body, a person.
+    elif kind is AnswerType.PLACE:
+        # The type of the answer binds it enough: a place.
         attribute, bound_to = after or before[-2:], ()
+    elif kind in (AnswerType.ORGANISATION, AnswerType.PERSON):
+        # A body or a person is named in most sentences: the one asked for is the one
+        # that did the asked thing ("卡洛特水电站的贷款是哪家银行提供的" → 贷款), so a
+        # specific word of the clause binds it (``analyze`` drops the subject's own head).
+        attribute = after or before[-2:]
+        bound_to = tuple(w for w in (*before[-2:], *after) if _specific(w, terms))
+    elif kind is AnswerType.OTHER and _MANNER.search(clause):
+        # "采用什么方式招标": the manner of an act is asked, so the act must be there.
+        attribute = after or before[-2:]
+        bound_to = tuple(w for w in after if _specific(w, terms) or not terms.known(w))
     else:
         attribute = after or before[-2:]
         # "哪些交通工具": a rare word after the question word names what is
         # listed; "哪些措施" does not, nor the topic before it ("人才队伍建设方面有哪些要求").
         bound_to = tuple(w for w in after if terms.known(w) and not terms.generic(w) and w not in _GENERIC_CLASSES)
     return Ask(kind, asked_quantities(clause), tuple(dict.fromkeys(attribute)), tuple(dict.fromkeys(bound_to)))
+
+
+def _clause_bound(
+    constraints: list[Constraint], text: str, split: list[tuple[int, int, AnswerType, re.Match[str]]]
+) -> list[Constraint]:
+    """Names that only a later ask's clause gives, after its question word,
+    bound to that ask: they say what it asks about, not what the question is about."""
+    out = []
+    for c in constraints:
+        at = text.find(c.text)
+        clause = next(
+            (i for i, (start, end, _, m) in enumerate(split) if i and start + m.end() <= at < end),
+            None,
+        )
+        ok = c.kind is ConstraintKind.NAME and c.group is None and c.in_library and text.count(c.text) == 1
+        out.append(replace(c, ask=clause) if ok and clause is not None else c)
+    return out
+
+
+def _specific(word: str, terms: LibraryTerms) -> bool:
+    """A word the library has and that narrows it: not in most passages, not a class of things."""
+    return terms.known(word) and not terms.generic(word) and word not in _GENERIC_CLASSES
+
+
+def _without_subject_heads(ask: Ask, text: str, constraints: Sequence[Constraint]) -> Ask:
+    """``ask`` not bound to the head of a name the question gives ("卡洛特水电站":
+    水电站 is the subject, already a constraint)."""
+    heads = {w for w in ask.bound_to for c in constraints if c.kind is ConstraintKind.NAME and c.text + w in text}
+    return replace(ask, bound_to=tuple(w for w in ask.bound_to if w not in heads)) if heads else ask
 
 
 def _other_title(question: str, document_names: dict[str, frozenset[str]]) -> bool:
@@ -703,10 +756,14 @@ def analyze(
     else:
         constraints, words = _en_constraints(_masked(question, spans), terms)
     source = rest if lang == "zh" else _masked(question, spans)
-    asks = [
-        _ask(kind, source[start:end], m, start, words if lang == "zh" else [], terms)
-        for start, end, kind, m in _split_asks(source, lang)
-    ] or [Ask(AnswerType.OTHER, asked_quantities(question), (), ())]
+    split = _split_asks(source, lang)
+    constraints = _clause_bound(constraints, source, split)
+    asks = [_ask(kind, source[start:end], m, start, words if lang == "zh" else [], terms) for start, end, kind, m in split] or [
+        _ask(AnswerType.OTHER, source, manner, 0, words if lang == "zh" else [], terms)
+        if lang == "zh" and (manner := _MANNER.search(source))
+        else Ask(AnswerType.OTHER, asked_quantities(question), (), ())
+    ]
+    asks = [_without_subject_heads(ask, source, constraints) for ask in asks]
     attribute = {w for ask in asks for w in ask.attribute}
     several = bool((_SEVERAL_ZH if lang == "zh" else _SEVERAL_EN).search(question)) or len(asks) > 1
     return QuestionAnalysis(

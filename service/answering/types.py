@@ -57,6 +57,9 @@ class Constraint:
     # Constraints of one group are alternatives, each answered in its own
     # sentence: "柬埔寨、老挝", "X是什么时候成立的？Y呢？". None: on its own.
     group: int | None = None
+    # The ask whose clause alone names it, after its question word: in
+    # "每年能省多少煤、减多少二氧化碳" 二氧化碳 binds the second ask, not the first.
+    ask: int | None = None
 
 
 class MetadataField(StrEnum):

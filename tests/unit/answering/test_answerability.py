@@ -53,3 +53,29 @@ def test_a_date_is_not_the_figure_asked_for(analysis_of):
     sentence = "2022年12月 15日，习近平主席在《生物多样性公约》第十五次缔约方大会（COP15）第二阶段高级别会议开幕式致辞中指出，要发挥好昆明生物多样性基金作用。"
     assert not judge(analysis, sentence, "").answers
     assert judge(analysis, "昆明生物多样性基金规模为15亿元人民币。", "").answers == {0}
+
+
+KAROT_COAL = "卡洛特水电站总装机 72万千瓦，年平均发电量 32亿千瓦时，将满足当地约 500万人口的用电需求，预计每年可节约标准煤 140万吨。"
+KAROT_CO2 = "建成后，卡洛特项目预计每年可减少二氧化碳排放量 350万吨。"
+KAROT_IFC = "卡洛特水电站在建设过程中采用世界银行国际金融公司的环境和社会责任框架及相关标准，以国际标准严格把控项目环评工作。"
+
+
+def test_a_name_in_the_second_of_two_asks_binds_that_ask_only(analysis_of):
+    analysis = analysis_of("卡洛特水电站每年能省多少煤、减多少二氧化碳？")
+    coal, co2 = judge(analysis, KAROT_COAL, ""), judge(analysis, KAROT_CO2, "")
+    assert coal.ok and coal.answers == {0}, "the coal sentence answers the first ask"
+    assert ("二氧化碳", Gap.NOT_WITH) in {(m.what, m.gap) for m in coal.lacking}
+    assert co2.answers == {1}, "the CO2 sentence holds no coal"
+
+
+def test_a_body_asked_for_is_the_one_that_did_the_asked_thing(analysis_of):
+    analysis = analysis_of("卡洛特水电站的贷款是哪家银行提供的？")
+    j = judge(analysis, KAROT_IFC, "")
+    assert not j.ok, "a bank named in the sentence did not lend: nothing says who did"
+    assert "贷款的部门或机构" in {m.what for m in j.lacking}
+
+
+def test_how_a_thing_is_done_needs_the_thing_done(analysis_of):
+    analysis = analysis_of("中老铁路采用什么方式招标？")
+    j = judge(analysis, "中老铁路在建设过程中，高度重视生态环境保护，严格落实环保措施，打造绿色生态铁路。", "")
+    assert not j.ok and "招标的具体内容" in {m.what for m in j.lacking}

@@ -105,3 +105,18 @@ def test_an_ordinal_must_be_found_as_asked(analysis_of):
 def test_a_date_is_bound_to_the_event_before_the_question_word_when_none_follows(analysis_of):
     assert analysis_of("合作规划的中期评估定在哪一年做？").asks[0].bound_to == ("评估",)
     assert analysis_of("那份谅解备忘录覆盖哪几年？").asks[0].bound_to == (), "a verb before it is the subject's"
+
+
+def test_an_enumeration_comma_before_a_question_word_splits_the_asks(analysis_of):
+    a = analysis_of("卡洛特水电站每年能省多少煤、减多少二氧化碳？")
+    assert [ask.answer_type for ask in a.asks] == [AnswerType.FIGURE, AnswerType.FIGURE]
+    assert a.asks[0].bound_to == ("煤",), "水电站 is the subject's head, 煤 what is measured"
+    bound = {c.text: c.ask for c in a.constraints}
+    assert bound == {"卡洛特": None, "二氧化碳": 1}
+
+
+def test_a_document_named_by_year_and_words_of_its_title(analysis_of):
+    a = analysis_of("2022年的绿色发展意见是经过哪个机构同意才印发的？")
+    assert a.documents == {"opinion-2022"}
+    assert a.metadata == (), "who approved it is not who issued it"
+    assert analysis_of("2022年意见是哪些部门联合印发的？").metadata == (MetadataField.ISSUER,)
