@@ -15,6 +15,7 @@ string tests, deterministic and explainable."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -158,7 +159,14 @@ _VAGUE = re.compile(
 )
 
 
-def _states_type(kind: AnswerType, sentence: str) -> bool:
+def _states_type(kind: AnswerType, sentence: str, given: Sequence[Constraint] = ()) -> bool:
+    """Whether ``sentence`` holds a span of type ``kind`` other than the
+    ``given`` names: the place asked for is not the place the question names
+    ("中亚区域办公室在哪个城市" is not answered by 中亚)."""
+    for constraint in given:
+        for form in constraint.forms:
+            if form:
+                sentence = sentence.replace(form, " ")
     if kind is AnswerType.DATE:
         return states(Quantity.DATE, sentence)
     if kind is AnswerType.FIGURE:
@@ -206,11 +214,12 @@ def judge(analysis: QuestionAnalysis, sentence: str, context: str) -> Judgement:
             lacking.extend(Missing(c.text, Gap.NOT_WITH) for c in absent)
             continue
         details = [words[kind] for kind in sorted(ask.quantities) if not states(kind, sentence)]
-        if not ask.quantities and not _states_type(ask.answer_type, sentence):
+        if not ask.quantities and not _states_type(ask.answer_type, sentence, analysis.constraints):
             details.append(detail_word(analysis.lang, ask.answer_type))
         if ask.bound_to and not any(mentions(word, around) for word in ask.bound_to):
             # One gap names both: "投资的金额", not "金额" and "投资的具体数字".
-            word = ask.bound_to[-1]
+            # An English ask is bound to Chinese forms: name it by the question's own word.
+            word = ask.attribute[-1] if analysis.lang == "en" and ask.attribute else ask.bound_to[-1]
             detail = details[0] if details else detail_word(analysis.lang, ask.answer_type)
             details = [f"{word}的{detail}" if analysis.lang == "zh" else f"{detail} of {word}"]
         gaps = [Missing(detail, Gap.DETAIL) for detail in details]

@@ -26,7 +26,9 @@ class Quantity(StrEnum):
 
 _ASKS: dict[Quantity, re.Pattern[str]] = {
     Quantity.MONEY: re.compile(
-        r"(多少|几)(亿|万)?(美元|元|人民币|钱)|投资(了)?多少|总投资|预算|金额|how much money|investment|cost", re.I
+        r"(多少|几)(亿|万)?(美元|元|人民币|钱)|投资(了)?多少|总投资|预算|金额"
+        r"|how much (?:money|\w+ (?:cost|invest))|(?:total|the) (?:investment|cost) (?:of|in)|\bcost\b",
+        re.I,
     ),
     Quantity.POWER: re.compile(r"(多少|几)(兆瓦|千瓦|MW|GW|瓦)|装机(容量)?(是)?多少|installed capacity", re.I),
     Quantity.LENGTH: re.compile(r"(多少|几)(公里|千米)|多长|全长|how long", re.I),

@@ -436,6 +436,8 @@ def _zh_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
             words.append((word, flag, at))  # what is asked about, not a constraint
             continue
         name = flag in _NAME_TAGS or (flag == "x" and _PROJECT_NAME.search(word) is not None)
+        # "之前还发过什么宣言" asks for a declaration, it names none (still a word of the question).
+        name = name and not re.search(r"什么\s*$", text[max(0, at - 3) : at])
         if name and len(word) >= 2 and word not in _GENERIC_NAMES and not terms.generic(word):
             forms = _name_forms(word, terms)
             constraint = Constraint(word, ConstraintKind.NAME, forms, any(terms.known(f) for f in forms))
@@ -672,7 +674,9 @@ def _ask(
     before = [w for w, f, at in usable if offset <= at < start and f not in ("m", "q", "r")]
     if kind is AnswerType.DATE:
         # The event whose date is asked follows the question word: "哪一年开始运营的"
-        # → 运营. A verb before it belongs to the subject ("备忘录覆盖哪几年").
+        # → 运营. A verb before it belongs to the subject ("备忘录覆盖哪几年"). What
+        # another question word asks for is no event ("哪年在什么场合发布的": 场合).
+        after = [w for w in after if not re.search(r"(?:什么|哪[个种]?)\s*$", clause[: clause.find(w)])]
         attribute = after or before[-2:]
         # With nothing after it, a verbal noun just before it is the event ("中期评估定在哪一年").
         event = after or [w for w, f, at in usable if offset <= at < start and f == "vn"][-1:]
@@ -703,7 +707,9 @@ def _ask(
         # "哪些交通工具": a rare word after the question word names what is
         # listed; "哪些措施" does not, nor the topic before it ("人才队伍建设方面有哪些要求").
         bound_to = tuple(w for w in after if terms.known(w) and not terms.generic(w) and w not in _GENERIC_CLASSES)
-    return Ask(kind, asked_quantities(clause), tuple(dict.fromkeys(attribute)), tuple(dict.fromkeys(bound_to)))
+    # A unit family is asked only with a figure or a date: "哪些投资项目" asks for no amount.
+    quantities = asked_quantities(clause) if kind in (AnswerType.FIGURE, AnswerType.DATE, AnswerType.OTHER) else frozenset()
+    return Ask(kind, quantities, tuple(dict.fromkeys(attribute)), tuple(dict.fromkeys(bound_to)))
 
 
 def _clause_bound(
@@ -721,6 +727,16 @@ def _clause_bound(
         ok = c.kind is ConstraintKind.NAME and c.group is None and c.in_library and text.count(c.text) == 1
         out.append(replace(c, ask=clause) if ok and clause is not None else c)
     return out
+
+
+def _en_measured(ask: Ask, start: int, words: list[tuple[str, str, int]], terms: LibraryTerms) -> Ask:
+    """An English figure ask bound to what it counts: the words right after
+    "how many" (at ``start``: "how many freight trains" → 列车), in the forms the library has."""
+    counted = [w for w, _, at in sorted(words, key=lambda x: x[2]) if start <= at][:1]
+    forms = [f for w in counted for f in _en_forms(w, terms)[0] if HAN.search(f) and not terms.generic(f)]
+    if not forms:
+        return ask
+    return replace(ask, attribute=tuple(counted), bound_to=tuple(dict.fromkeys(forms)))
 
 
 def _specific(word: str, terms: LibraryTerms) -> bool:
@@ -764,6 +780,11 @@ def analyze(
         else Ask(AnswerType.OTHER, asked_quantities(question), (), ())
     ]
     asks = [_without_subject_heads(ask, source, constraints) for ask in asks]
+    if lang == "en" and split:
+        asks = [
+            _en_measured(ask, start + m.end(), words, terms) if m.group(0).lower().startswith("how many") else ask
+            for ask, (start, _, _, m) in zip(asks, split, strict=True)
+        ]
     attribute = {w for ask in asks for w in ask.attribute}
     several = bool((_SEVERAL_ZH if lang == "zh" else _SEVERAL_EN).search(question)) or len(asks) > 1
     return QuestionAnalysis(

@@ -81,3 +81,10 @@ def test_how_a_thing_is_done_needs_the_thing_done(analysis_of):
     analysis = analysis_of("中老铁路采用什么方式招标？")
     j = judge(analysis, "中老铁路在建设过程中，高度重视生态环境保护，严格落实环保措施，打造绿色生态铁路。", "")
     assert not j.ok and "招标的具体内容" in {m.what for m in j.lacking}
+
+
+def test_the_place_asked_for_is_not_the_place_the_question_names(analysis_of):
+    analysis = analysis_of("绿色投资原则的中亚区域办公室设在哪个城市？")
+    assert not judge(analysis, "成员管理或持有的总资产规模达 41万亿美元，已设立中亚区域办公室。", "").answers
+    # Any other place does state one (the sentence lacks 中亚, which the verdict's ``missing`` says).
+    assert judge(analysis, "蒙内铁路连接肯尼亚首都内罗毕和东非第一大港蒙巴萨港。", "").answers == {0}

@@ -120,3 +120,20 @@ def test_a_document_named_by_year_and_words_of_its_title(analysis_of):
     assert a.documents == {"opinion-2022"}
     assert a.metadata == (), "who approved it is not who issued it"
     assert analysis_of("2022年意见是哪些部门联合印发的？").metadata == (MetadataField.ISSUER,)
+
+
+def test_what_another_question_word_asks_for_is_not_the_dated_event(analysis_of):
+    a = analysis_of("《苏州宣言》和《苏州共识》分别是哪年在什么场合发布的？")
+    assert a.answer_type is AnswerType.DATE and "场合" not in a.asks[0].bound_to
+
+
+def test_a_list_of_investments_asks_for_no_amount(analysis_of):
+    a = analysis_of("What four groups of measures does the strategy paper propose to steer outbound investment?")
+    assert all(not ask.quantities for ask in a.asks)
+    assert Quantity.MONEY in analysis_of("蒙内铁路一共投资了多少钱？").asks[0].quantities
+
+
+def test_an_english_count_is_bound_to_what_it_counts(analysis_of):
+    a = analysis_of("How many China–Europe Railway Express freight trains have run in total so far?")
+    assert a.asks[0].answer_type is AnswerType.FIGURE
+    assert "列车" in a.asks[0].bound_to
