@@ -8,6 +8,7 @@ Layout under the index directory::
                                   documents deleted from it (tombstones)
     generations/<id>.manifest.json  its manifest (apart: a damaged manifest leaves the library readable)
     segments/<id>/                one immutable segment (``segments.py``)
+    merging/<pid>-<n>/            a merge being written (outside the lock; renamed into segments/)
 
 An update writes one new segment with the documents it adds or replaces (so it
 costs what those documents cost, never the library's size), tombstones the
@@ -17,7 +18,9 @@ crash at any point leaves the previous generation live, and the next update
 sweeps the half-written files away. Searches span every segment with the
 library's own BM25 statistics (tombstoned documents' counts taken back out).
 ``maintain`` merges small segments, and segments heavy with tombstones, in the
-background; readers keep the generation they started with."""
+background, writing the merge without holding the writers' lock (an update
+goes on meanwhile; its tombstones are carried into the merge when it is
+published); readers keep the generation they started with."""
 
 from __future__ import annotations
 
@@ -72,6 +75,16 @@ _REWRITE_DEAD_SHARE = 0.3
 # Postings of recent query terms kept in memory, per view.
 _POSTINGS_CACHE_BYTES = 64 << 20
 _FOUND_CACHE = 512
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def new_id() -> str:
@@ -470,6 +483,7 @@ class EmbeddedStore:
         self.index_options = index_options
         self.segments = self.root / "segments"
         self.generations = self.root / "generations"
+        self.merging = self.root / "merging"  # merges being written, one directory each, named by writer pid
         self._open_segments: dict[str, Segment] = {}
         self._segments_lock = threading.Lock()
         self._staged: set[str] = set()  # this lock holder's segments not yet in a generation
@@ -588,6 +602,9 @@ class EmbeddedStore:
         return self._write_segment(write)
 
     def _drop_staging(self) -> None:
+        for merge in self.merging.glob("*") if self.merging.is_dir() else ():
+            if not _alive(int(merge.name.split("-", 1)[0])):  # its writer died mid-merge
+                shutil.rmtree(merge, ignore_errors=True)
         for leftover in [*self.segments.glob(".tmp-*"), *self.generations.glob(".tmp-*")]:
             if leftover.is_dir():
                 shutil.rmtree(leftover, ignore_errors=True)
@@ -723,18 +740,51 @@ class EmbeddedStore:
         return heavy[:1]
 
     def maintain(self) -> bool:
-        """Merge once if the plan says so (under ``lock``); whether it published."""
+        """Merge once if the plan says so; whether it published. The merged
+        segment is written outside ``lock`` (seconds at a million chunks, and
+        updates must not wait for it) and published under it."""
+        planned = self.plan_merge()
+        if planned is None:
+            return False
+        staging, plan = planned
+        try:
+            sources = [(p.segment, set(p.dead)) for p in plan]
+            merge_segments(staging, sources, self.options.exact_max_units)
+            return self.publish_merge(staging, plan)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def plan_merge(self) -> tuple[Path, list[_Part]] | None:
+        """The segments to merge now and the directory to write their merge in
+        (outside ``segments/``, so no writer's cleanup takes it), or None."""
         with self.lock():
             try:
                 view = self.open()
             except (IndexMissing, IndexCorrupt):
-                return False
+                return None
             plan = self.merge_plan(view)
-            if not plan:
+        if not plan:
+            return None
+        log.info("merging %d segments (%d chunks)", len(plan), sum(p.segment.n_chunks - p.dead_chunks for p in plan))
+        self.merging.mkdir(parents=True, exist_ok=True)
+        return self.merging / f"{os.getpid()}-{uuid.uuid4().hex[:8]}", plan
+
+    def publish_merge(self, staging: Path, plan: list[_Part]) -> bool:
+        """Under ``lock``: the merge written in ``staging`` in place of the
+        ``plan``'s segments, with the tombstones they gained since it was
+        planned; nothing (False) when an update has meanwhile dropped one of them."""
+        with self.lock():
+            view = self.open()
+            current = {p.segment.id: p for p in view.parts}
+            if any(p.segment.id not in current for p in plan):
                 return False
-            log.info("merging %d segments (%d chunks)", len(plan), sum(p.segment.n_chunks - p.dead_chunks for p in plan))
-            sources = [(p.segment, set(p.dead)) for p in plan]
-            merged = self._stage_segment(lambda directory: merge_segments(directory, sources, self.options.exact_max_units))
+            # Deleted or replaced while the merge was written: tombstoned in the merge too
+            # (the same chunks, so the same statistics to take out).
+            dead = {doc_id: stats for p in plan for doc_id, stats in current[p.segment.id].dead.items() if doc_id not in p.dead}
+            merged = self._next_segment_id()
+            os.rename(staging, self.segments / merged)
+            fsync_path(self.segments)
+            self._staged.add(merged)
             planned = {p.segment.id for p in plan}
             # The merged segment takes the place of the first of them, so the
             # newest-first order of document versions is kept.
@@ -743,6 +793,6 @@ class EmbeddedStore:
                 if p.segment.id not in planned:
                     segments.append({"id": p.segment.id, "dead": dict(p.dead)})
                 elif not any(s["id"] == merged for s in segments):
-                    segments.append({"id": merged, "dead": {}})
-            self._publish(view.manifest, segments)
+                    segments.append({"id": merged, "dead": dead})
+            self._publish(view.manifest, [s for s in segments if not self._empty(s)])
             return True

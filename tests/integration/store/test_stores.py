@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from silkqa.index.store.embedded import EmbeddedStore
+from silkqa.index.store.segments import merge_segments
 from silkqa.service.library.lifecycle import ingest, store_of
 from silkqa.service.library.types import NewDocument
 from tests.support.makedocs import LANMEI
@@ -145,6 +146,39 @@ def test_every_chunk_and_unit_of_a_document_is_where_its_keys_say(runtime):
         assert [c.ordinal for c in chunks] == sorted(c.ordinal for c in chunks)
         key = int(view.chunk_keys(doc_id)[0])
         assert len(view.units.sentence_units(key)) == len(chunks[0].sentences)
+
+
+def test_an_update_made_while_a_merge_is_written_goes_on_and_is_kept(runtime_copy):
+    """The merge is written outside the writers' lock: a deletion meanwhile
+    does not wait for it, and its tombstone is carried into the merge."""
+    store = _embedded(runtime_copy)
+    editor = runtime_copy.editor
+    for n in range(2):
+        editor.add(NewDocument(text=LANMEI.replace("12个", f"{20 + n}个"), doc_id=f"lanmei-{n}"))
+    runtime_copy.library.wait_for_upkeep(60)
+    options = store.options
+    store.options = options.__class__(**{**options.__dict__, "max_segments": 1})
+    planned = store.plan_merge()
+    store.options = options  # the deletion's own upkeep plans nothing
+    assert planned is not None
+    staging, plan = planned
+    assert len(plan) == len(_segments(store)) >= 3
+    merge_segments(staging, [(p.segment, set(p.dead)) for p in plan], options.exact_max_units)
+
+    view = runtime_copy.library.current().index
+    smallest = min((d for d in view.documents if not d.startswith("lanmei")), key=view.chunk_count)
+    editor.delete(smallest)
+    runtime_copy.library.wait_for_upkeep(60)
+    deleted = runtime_copy.library.current().index
+    expected = [_ranked(deleted, q) for q in ("水质自动监测站", QUESTION, "绿色金融 煤电")]
+
+    assert store.publish_merge(staging, plan)
+    merged = store.open()
+    assert [s["id"] for s in _segments(store)] != [p.segment.id for p in plan] and len(_segments(store)) == 1
+    assert list(_segments(store)[0]["dead"]) == [smallest]
+    assert smallest not in merged.documents and {"lanmei-0", "lanmei-1"} <= set(merged.documents)
+    assert [_ranked(merged, q) for q in ("水质自动监测站", QUESTION, "绿色金融 煤电")] == expected
+    assert not any(store.merging.iterdir())
 
 
 @pytest.mark.stores
