@@ -183,6 +183,16 @@ def _states_type(kind: AnswerType, sentence: str, given: Sequence[Constraint] = 
     return True
 
 
+def _names_a(kind: str, sentence: str, given: Sequence[Constraint]) -> bool:
+    """Whether ``sentence`` names a particular member of ``kind`` ("中国银行" for
+    银行), not a vague one ("相关银行") nor one the question names itself."""
+    for constraint in given:
+        for form in constraint.forms:
+            if form:
+                sentence = sentence.replace(form, " ")
+    return re.search(rf"[\u4e00-\u9fff]{{2,12}}{kind}", _VAGUE.sub(" ", sentence)) is not None
+
+
 def _tags(sentence: str) -> set[str]:
     return {flag for _, flag, _ in parts_of_speech(sentence)}
 
@@ -216,6 +226,9 @@ def judge(analysis: QuestionAnalysis, sentence: str, context: str) -> Judgement:
         details = [words[kind] for kind in sorted(ask.quantities) if not states(kind, sentence)]
         if not ask.quantities and not _states_type(ask.answer_type, sentence, analysis.constraints):
             details.append(detail_word(analysis.lang, ask.answer_type))
+        elif ask.kind_of and not _names_a(ask.kind_of, sentence, analysis.constraints):
+            details.append(ask.kind_of)
+        details.extend(word for word in ask.counted if not mentions(word, around))
         if ask.bound_to and not any(mentions(word, around) for word in ask.bound_to):
             # One gap names both: "投资的金额", not "金额" and "投资的具体数字".
             # An English ask is bound to Chinese forms: name it by the question's own word.

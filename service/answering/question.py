@@ -57,7 +57,9 @@ _ZH_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     ),
     (
         AnswerType.FIGURE,
-        re.compile(r"多少|(?<!哪)几(?:万|亿|千|百|十|年|辆|台|户|吨|次|倍)|多大|多长|多高|多远|多久|比例|占比|百分之|比重"),
+        re.compile(
+            r"多少|(?<!哪)几(?:万|亿|千|百|十|年|辆|台|户|吨|次|倍|趟|对|列|艘|架|座|份|名)|多大|多长|多高|多远|多久|比例|占比|百分之|比重"
+        ),
     ),
     (AnswerType.REASON, re.compile(r"为什么|为何|为啥|原因|缘由|怎么会")),
     (AnswerType.DEFINITION, re.compile(r"什么是|是什么意思|指什么|指的是什么|含义|定义")),
@@ -208,6 +210,9 @@ HAN_ONLY = re.compile(r"[\u3400-\u9fff]+")
 # How rare a name must be in the library to constrain an answer: a name in
 # more passages than this share (中国, 沿线国家) describes the whole library.
 _GENERIC_SHARE = 0.05
+# Bodies a question asks for by a class whose members are named with it:
+# "哪家中资银行" wants a "…银行"; "哪个部门" wants any body (``answerability``).
+_NAMED_KINDS = ("银行", "公司")
 # Asking how something is done: "采用什么方式招标", "以什么形式合作".
 _MANNER = re.compile(r"(?:什么|哪种|何种|哪一种)(?:方式|形式|方法|模式|渠道|途径)")
 
@@ -669,6 +674,8 @@ def _ask(
     """The ask of one clause: its attribute words around the question word."""
     start, end = offset + m.start(), offset + m.end()
     clause_end = offset + len(clause)
+    counted: tuple[str, ...] = ()
+    kind_of = ""
     usable = [(w, f, at) for w, f, at in words if len(w) >= 2 and w not in _GENERIC_ATTRIBUTES and w not in _ASPECT_WORDS]
     after = [w for w, f, at in usable if end <= at < clause_end and f not in ("m", "q", "r")]
     before = [w for w, f, at in usable if offset <= at < start and f not in ("m", "q", "r")]
@@ -687,6 +694,7 @@ def _ask(
         single = [w for w, f, at in words if f == "n" and len(w) == 1 and end <= at <= end + 1 and w not in _GENERIC_ATTRIBUTES]
         attribute = before[-2:] + (after[:3] or single)
         bound_to = tuple(w for w in attribute if terms.known(w) or _any_pair_known(w, terms) or w in single)
+        counted = tuple(w for w in _counted(words, end) if len(w) >= 2 and not terms.generic(w))
     elif kind in (AnswerType.REASON, AnswerType.DEFINITION, AnswerType.YES_NO):
         attribute, bound_to = after or before[-2:], ()
     elif kind is AnswerType.PLACE:
@@ -698,6 +706,7 @@ def _ask(
         # specific word of the clause binds it (``analyze`` drops the subject's own head).
         attribute = after or before[-2:]
         bound_to = tuple(w for w in (*before[-2:], *after) if _specific(w, terms))
+        kind_of = next((k for k in _NAMED_KINDS if m.group(0).endswith(k)), "")
     elif kind is AnswerType.OTHER and _MANNER.search(clause):
         # "采用什么方式招标": the manner of an act is asked, so the act must be there.
         attribute = after or before[-2:]
@@ -709,7 +718,26 @@ def _ask(
         bound_to = tuple(w for w in after if terms.known(w) and not terms.generic(w) and w not in _GENERIC_CLASSES)
     # A unit family is asked only with a figure or a date: "哪些投资项目" asks for no amount.
     quantities = asked_quantities(clause) if kind in (AnswerType.FIGURE, AnswerType.DATE, AnswerType.OTHER) else frozenset()
-    return Ask(kind, quantities, tuple(dict.fromkeys(attribute)), tuple(dict.fromkeys(bound_to)))
+    return Ask(kind, quantities, tuple(dict.fromkeys(attribute)), tuple(dict.fromkeys(bound_to)), counted, kind_of)
+
+
+def _counted(words: list[tuple[str, str, int]], end: int) -> list[str]:
+    """The noun phrase right after a figure's question word and its
+    classifier: "多少辆纯电动公交车" → 纯电动, 公交车; "几趟客运列车" → 客运, 列车."""
+    out: list[str] = []
+    expected = end
+    for word, flag, at in sorted(words, key=lambda w: w[2]):
+        if at < end:
+            continue
+        if at != expected:
+            break
+        expected = at + len(word)
+        if flag in ("m", "q") and not out:
+            continue  # the classifier (辆, 趟)
+        if not (flag.startswith("n") or flag in ("vn", "b", "j", "l")):
+            break
+        out.append(word)
+    return out
 
 
 def _clause_bound(

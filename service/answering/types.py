@@ -79,6 +79,11 @@ class Ask:
     quantities: frozenset[Quantity]
     attribute: tuple[str, ...]
     bound_to: tuple[str, ...]
+    # What a figure counts, every word of it: "几趟客运列车" is not answered by
+    # freight trains (客运, 列车).
+    counted: tuple[str, ...] = ()
+    # The class the body asked for belongs to: "哪家银行" wants a …银行.
+    kind_of: str = ""
 
 
 @dataclass(frozen=True)

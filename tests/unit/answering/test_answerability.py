@@ -88,3 +88,25 @@ def test_the_place_asked_for_is_not_the_place_the_question_names(analysis_of):
     assert not judge(analysis, "成员管理或持有的总资产规模达 41万亿美元，已设立中亚区域办公室。", "").answers
     # Any other place does state one (the sentence lacks 中亚, which the verdict's ``missing`` says).
     assert judge(analysis, "蒙内铁路连接肯尼亚首都内罗毕和东非第一大港蒙巴萨港。", "").answers == {0}
+
+
+MOMBASA_FREIGHT = "蒙内铁路日均开行 9对（18列）货物列车，使用的柴油量远低于公路运输，使温室气体排放量降低了 75%。"
+SYR_DARYA = (
+    "中国银行作为全球牵头协调银行，成功筹组由欧洲复兴开发银行、亚洲基础设施投资银行、欧佩克国际开发基金等多家跨国银行和多边机构组成的国际银团，"
+    "为总投资超过 10亿美元的乌兹别克斯坦锡尔河燃气电站项目落地提供了重要的资金保障。"
+)
+# The Green Investment Principles' secretariat, which also "led" something, but is no bank.
+GIP_TOOLS = "基于该原则，牵头开发了环境与气候风险评估工具箱和绿色项目库，并开展了绿色金融系列能力建设活动。"
+
+
+def test_a_count_is_of_the_very_thing_asked(analysis_of):
+    analysis = analysis_of("蒙内铁路每天开几趟客运列车？")
+    j = judge(analysis, MOMBASA_FREIGHT, "")
+    assert not j.ok and "客运" in {m.what for m in j.lacking}, "freight trains are not passenger trains"
+
+
+def test_a_bank_asked_for_is_a_named_bank(analysis_of):
+    analysis = analysis_of("乌兹别克斯坦锡尔河燃气电站是哪家中资银行牵头组织银团的？")
+    assert analysis.asks[0].kind_of == "银行"
+    assert judge(analysis, SYR_DARYA, "").ok
+    assert not judge(analysis, GIP_TOOLS, "乌兹别克斯坦锡尔河").answers
