@@ -159,14 +159,20 @@ _VAGUE = re.compile(
 )
 
 
-def _states_type(kind: AnswerType, sentence: str, given: Sequence[Constraint] = ()) -> bool:
-    """Whether ``sentence`` holds a span of type ``kind`` other than the
-    ``given`` names: the place asked for is not the place the question names
-    ("中亚区域办公室在哪个城市" is not answered by 中亚)."""
+def _without(sentence: str, given: Sequence[Constraint]) -> str:
+    """``sentence`` with the question's own names blanked out."""
     for constraint in given:
         for form in constraint.forms:
             if form:
                 sentence = sentence.replace(form, " ")
+    return sentence
+
+
+def _states_type(kind: AnswerType, sentence: str, given: Sequence[Constraint] = ()) -> bool:
+    """Whether ``sentence`` holds a span of type ``kind`` other than the
+    ``given`` names: the place asked for is not the place the question names
+    ("中亚区域办公室在哪个城市" is not answered by 中亚)."""
+    sentence = _without(sentence, given)
     if kind is AnswerType.DATE:
         return states(Quantity.DATE, sentence)
     if kind is AnswerType.FIGURE:
@@ -186,10 +192,7 @@ def _states_type(kind: AnswerType, sentence: str, given: Sequence[Constraint] = 
 def _names_a(kind: str, sentence: str, given: Sequence[Constraint]) -> bool:
     """Whether ``sentence`` names a particular member of ``kind`` ("中国银行" for
     银行), not a vague one ("相关银行") nor one the question names itself."""
-    for constraint in given:
-        for form in constraint.forms:
-            if form:
-                sentence = sentence.replace(form, " ")
+    sentence = _without(sentence, given)
     return re.search(rf"[\u4e00-\u9fff]{{2,12}}{kind}", _VAGUE.sub(" ", sentence)) is not None
 
 
