@@ -442,7 +442,7 @@ def _zh_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
             continue
         name = flag in _NAME_TAGS or (flag == "x" and _PROJECT_NAME.search(word) is not None)
         # "之前还发过什么宣言" asks for a declaration, it names none (still a word of the question).
-        name = name and not re.search(r"什么\s*$", text[max(0, at - 3) : at])
+        name = name and not _after_what(text, at)
         if name and len(word) >= 2 and word not in _GENERIC_NAMES and not terms.generic(word):
             forms = _name_forms(word, terms)
             constraint = Constraint(word, ConstraintKind.NAME, forms, any(terms.known(f) for f in forms))
@@ -467,6 +467,11 @@ def _after_which(text: str, at: int) -> bool:
     """Whether the word at ``at`` follows 哪家/哪个/哪些 (blanked as a question
     word): "哪家中资银行" asks for a bank, it does not name one."""
     return bool(re.search(r"哪[个些家位几]?个?\s*$", text[max(0, at - 3) : at]))
+
+
+def _after_what(text: str, at: int) -> bool:
+    """Whether the word at ``at`` follows 什么: "什么宣言" asks for a declaration."""
+    return bool(re.search(r"什么\s*$", text[max(0, at - 3) : at]))
 
 
 def _grouped(text: str, found: list[tuple[Constraint, int, int]]) -> list[Constraint]:
@@ -650,12 +655,13 @@ def _is_place_or_name(name: str) -> bool:
 def _split_asks(text: str, lang: str) -> list[tuple[int, int, AnswerType, re.Match[str]]]:
     """(clause start, clause end, answer type, the question word's match) of
     each clause that asks something, in order."""
+    # Chinese: also an enumeration comma before another question word ("每年能省多少煤、减多少二氧化碳").
     boundary = re.compile(
-        r"[，,。？?；;]" if lang == "zh" else r"[?;]|,?\s+and\s+(?=(?:when|how|what|where|who|which|why)\b)", re.I
+        r"[，,。？?；;]|、(?=[^、，,。？?；;]{0,6}?(?:多少|哪|什么|几))"
+        if lang == "zh"
+        else r"[?;]|,?\s+and\s+(?=(?:when|how|what|where|who|which|why)\b)",
+        re.I,
     )
-    if lang == "zh":
-        # "每年能省多少煤、减多少二氧化碳": an enumeration comma before another question word.
-        boundary = re.compile(r"[，,。？?；;]|、(?=[^、，,。？?；;]{0,6}?(?:多少|哪|什么|几))")
     cuts = [0, *(m.end() for m in boundary.finditer(text)), len(text)]
     out = []
     for start, end in zip(cuts, cuts[1:], strict=False):
@@ -683,7 +689,7 @@ def _ask(
         # The event whose date is asked follows the question word: "哪一年开始运营的"
         # → 运营. A verb before it belongs to the subject ("备忘录覆盖哪几年"). What
         # another question word asks for is no event ("哪年在什么场合发布的": 场合).
-        after = [w for w in after if not re.search(r"(?:什么|哪[个种]?)\s*$", clause[: clause.find(w)])]
+        after = [w for w in after if not _after_what(clause, clause.find(w)) and not _after_which(clause, clause.find(w))]
         attribute = after or before[-2:]
         # With nothing after it, a verbal noun just before it is the event ("中期评估定在哪一年").
         event = after or [w for w, f, at in usable if offset <= at < start and f == "vn"][-1:]
@@ -715,7 +721,7 @@ def _ask(
         attribute = after or before[-2:]
         # "哪些交通工具": a rare word after the question word names what is
         # listed; "哪些措施" does not, nor the topic before it ("人才队伍建设方面有哪些要求").
-        bound_to = tuple(w for w in after if terms.known(w) and not terms.generic(w) and w not in _GENERIC_CLASSES)
+        bound_to = tuple(w for w in after if _specific(w, terms))
     # A unit family is asked only with a figure or a date: "哪些投资项目" asks for no amount.
     quantities = asked_quantities(clause) if kind in (AnswerType.FIGURE, AnswerType.DATE, AnswerType.OTHER) else frozenset()
     return Ask(kind, quantities, tuple(dict.fromkeys(attribute)), tuple(dict.fromkeys(bound_to)), counted, kind_of)
