@@ -114,6 +114,10 @@ class _Part:
     def dead_chunks(self) -> int:
         return sum(r.chunk_count for r in self.dead_rows)
 
+    @property
+    def live_chunks(self) -> int:
+        return self.segment.n_chunks - self.dead_chunks
+
 
 def _known_vectors(parts: list[_Part], hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(mask of the unit text ``hashes`` some unit of ``parts`` embeds, their vectors)."""
@@ -191,7 +195,7 @@ class EmbeddedView:
         self.parts = parts
         self.by_number = {p.segment.number: p for p in parts}
         self.nprobe = nprobe
-        size = sum(p.segment.n_chunks - p.dead_chunks for p in parts)
+        size = sum(p.live_chunks for p in parts)
         length = sum(p.segment.total_length - sum(d["length"] for d in p.dead.values()) for p in parts)
         self._lexical = LibraryLexical(
             size,
@@ -461,7 +465,7 @@ class EmbeddedView:
     def check(self) -> list[str]:
         m = self.manifest
         counts = {
-            "chunks": (sum(p.segment.n_chunks - p.dead_chunks for p in self.parts), m.chunk_count),
+            "chunks": (sum(p.live_chunks for p in self.parts), m.chunk_count),
             "dense units": (sum(p.segment.n_units - sum(r.unit_count for r in p.dead_rows) for p in self.parts), m.unit_count),
             "vectors": (sum(p.segment.index.ntotal - sum(r.unit_count for r in p.dead_rows) for p in self.parts), m.unit_count),
             "documents": (sum(p.segment.n_documents - len(p.dead_rows) for p in self.parts), m.document_count),
@@ -559,7 +563,7 @@ class EmbeddedStore:
     def open(self) -> EmbeddedView:
         manifest = self.read_manifest()
         generation, parts = self._parts()
-        counts = (sum(p.segment.n_chunks - p.dead_chunks for p in parts), manifest.chunk_count)
+        counts = (sum(p.live_chunks for p in parts), manifest.chunk_count)
         if counts[0] != counts[1]:
             raise IndexCorrupt(f"index generation {generation}: {counts[0]} chunks in its segments, manifest says {counts[1]}")
         with self._segments_lock:  # forget segments no longer live (views holding them keep them open)
@@ -731,12 +735,21 @@ class EmbeddedStore:
     # --- upkeep -----------------------------------------------------------------------
 
     def merge_plan(self, view: EmbeddedView) -> list[_Part]:
-        """Segments to merge into one: the smallest, while there are more than
-        ``max_segments``; or a segment heavy with tombstones, rewritten alone."""
+        """Segments to merge into one: with more than ``max_segments``, the
+        smallest, and with them every next one no larger than they are
+        together (so a merge takes a whole tier of small segments, and a
+        library keeps a few segments of growing sizes rather than one large
+        and many small ones: each costs a search about a millisecond however
+        small it is); or a segment heavy with tombstones, rewritten alone."""
         heavy = [p for p in view.parts if p.dead_rows and p.dead_chunks >= _REWRITE_DEAD_SHARE * p.segment.n_chunks]
         if len(view.parts) > self.options.max_segments:
-            by_size = sorted(view.parts, key=lambda p: p.segment.n_chunks - p.dead_chunks)
-            return by_size[: len(view.parts) - self.options.max_segments + 1]
+            by_size = sorted(view.parts, key=lambda p: p.live_chunks)
+            take = len(view.parts) - self.options.max_segments + 1
+            together = sum(p.live_chunks for p in by_size[:take])
+            while take < len(by_size) and by_size[take].live_chunks <= together:
+                together += by_size[take].live_chunks
+                take += 1
+            return by_size[:take]
         return heavy[:1]
 
     def maintain(self) -> bool:
@@ -765,7 +778,7 @@ class EmbeddedStore:
             plan = self.merge_plan(view)
         if not plan:
             return None
-        log.info("merging %d segments (%d chunks)", len(plan), sum(p.segment.n_chunks - p.dead_chunks for p in plan))
+        log.info("merging %d segments (%d chunks)", len(plan), sum(p.live_chunks for p in plan))
         self.merging.mkdir(parents=True, exist_ok=True)
         return self.merging / f"{os.getpid()}-{uuid.uuid4().hex[:8]}", plan
 

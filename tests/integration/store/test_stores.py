@@ -102,6 +102,26 @@ def test_merging_segments_changes_no_result(runtime_copy):
     assert "lanmei-1" not in merged.documents and merged.manifest.document_count == 7
 
 
+def test_a_merge_takes_the_whole_tier_of_small_segments(runtime_copy):
+    store = _embedded(runtime_copy)
+    for n in range(3):
+        runtime_copy.editor.add(NewDocument(text=LANMEI.replace("12个", f"{20 + n}个"), doc_id=f"lanmei-{n}"))
+    runtime_copy.library.wait_for_upkeep(60)
+    view = store.open()
+    assert len(view.parts) == 4  # the library's segment and one per added document
+    largest = max(view.parts, key=lambda p: p.segment.n_chunks)
+
+    store.options = store.options.__class__(**{**store.options.__dict__, "max_segments": 3})
+    plan = store.merge_plan(view)
+    # One segment too many names the two smallest; the third small one is no larger than
+    # they are together, so it goes with them, and the library's own segment stays.
+    assert len(plan) == 3 and largest not in plan
+    assert store.maintain()
+    assert sorted(p.segment.n_chunks for p in store.open().parts) == sorted(
+        [largest.segment.n_chunks, sum(p.segment.n_chunks for p in plan)]
+    )
+
+
 @pytest.mark.stores
 def test_searches_are_filtered_by_document_before_the_top_is_taken(runtime):
     snapshot = runtime.library.current()
