@@ -375,6 +375,13 @@ class AnswerComposer:
         # The section's own title is in the citation, not the answer.
         while len(spans) > 1 and sections.is_heading(text[spans[0][0] : spans[0][1]], cand.hit.chunk.section):
             spans.pop(0)
+        if group:
+            # One item of an inline enumeration ("一是…；二是…") answers a list question in part:
+            # every item's opening sentence does.
+            around = sections.body(text, cand.hit.chunk.section)
+            siblings = next((found for span in spans if (found := sections.enumeration(text, around, span))), [])
+            if siblings:
+                return Part(cand.hit, tuple(self._within_budget(sorted(set(spans) | set(siblings)))))
         return Part(cand.hit, tuple(spans))
 
     def _evidence_in(self, doc_id: str, start: int, end: int) -> float:

@@ -91,6 +91,47 @@ def body(text: str, section: tuple[str, ...]) -> list[Span]:
     return spans
 
 
+# An inline item opens its sentence or follows a colon: "…重点从四个维度考虑：一是强化…；二是要建立…；".
+_ITEM = re.compile(rf"(?:^|[：:])\s*([{_CN}])是")
+# Sentences an item may run on for before the next one opens.
+_ITEM_GAP = 3
+
+
+def item_number(sentence: str) -> int | None:
+    """The number of the inline item a sentence opens ("二是建立…" → 2), or None."""
+    found = None
+    for m in _ITEM.finditer(sentence):
+        found = _CN.index(m.group(1)) + 1
+    return found
+
+
+def enumeration(text: str, spans: list[Span], at: Span) -> list[Span]:
+    """The opening sentences of the other items of the inline enumeration
+    ("一是…；二是…；三是…") that the sentence ``at`` is an item of, in
+    reading order, among ``spans`` (the section's sentences, in order): an
+    item may run on for a few sentences before the next one opens, and
+    another item 一 starts another enumeration."""
+    numbers = [item_number(text[s:e]) for s, e in spans]
+    mine = [i for i, (s, e) in enumerate(spans) if s <= at[0] < e]
+    if not mine or numbers[mine[0]] is None:
+        return []
+    found: list[int] = []
+    for step in (1, -1):
+        i = mine[0]
+        wanted, gap = (numbers[i] or 0) + step, 0
+        for j in range(i + step, len(spans) if step > 0 else -1, step):
+            if wanted < 1:
+                break
+            if numbers[j] == wanted:
+                found.append(j)
+                wanted, gap = wanted + step, 0
+                continue
+            gap += 1
+            if numbers[j] is not None or gap > _ITEM_GAP:
+                break
+    return [spans[j] for j in sorted(found)]
+
+
 def has_table(text: str, section: tuple[str, ...]) -> bool:
     """Whether ``section`` holds table rows (its answer is a row group, not its body)."""
     kinds = (BlockKind.TABLE_HEADER, BlockKind.TABLE_ROW)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from silkqa.index.ingest.sentences import sentence_spans
 from silkqa.service.answering import sections
 
 PRINCIPLES = ("二、总体要求", "（二）基本原则")
@@ -41,3 +42,36 @@ def test_a_sentence_is_found_whole_around_any_offset(snapshot):
 def test_a_title_sentence_is_its_sections_heading():
     assert sections.is_heading("（三）主要目标。", ("一、总体要求", "（三）主要目标"))
     assert not sections.is_heading("到2025年，共建“一带一路”生态环保与气候变化国际交流合作不断深化。", ("（三）主要目标",))
+
+
+def test_an_inline_item_is_numbered_at_its_sentence_start_or_after_a_colon():
+    assert sections.item_number("二是要建立生态环境风险预警机制，精准识别和规避与“一带一路”沿线国家合作的生态环境风险；") == 2
+    assert (
+        sections.item_number(
+            "为实现该目标，要全方面、全过程地实施绿色化“一带一路”战略，重点从四个维度考虑：一是强化战略实施的顶层设计，"
+        )
+        == 1
+    )
+    # "统一是" or "这是" opens no item.
+    assert sections.item_number("这是中国对外投资的重要原则。") is None
+    assert sections.item_number("标准统一是前提。") is None
+
+
+def _enumerated(text: str, quoted: str) -> list[str]:
+    at = text.index(quoted)
+    spans = sentence_spans(text)
+    return [text[s:e] for s, e in sections.enumeration(text, spans, sections.sentence_at(text, at))]
+
+
+def test_an_item_of_an_enumeration_brings_every_other_item_across_paragraphs(snapshot):
+    text = snapshot.document("strategy-framework-paper").text
+    found = _enumerated(text, "重点从四个维度考虑")
+    assert [f[:2] for f in found] == ["二是", "三是", "四是"]
+    assert found[-1].startswith("四是加强“一带一路”绿色发展战略实施的共通保障能力建设")
+    # From the second item, the first comes back too, and the two after it.
+    assert [f[:2] for f in _enumerated(text, "二是要建立生态环境风险预警机制")] == ["为实", "三是", "四是"]
+
+
+def test_a_sentence_outside_an_enumeration_brings_nothing(snapshot):
+    text = snapshot.document("strategy-framework-paper").text
+    assert _enumerated(text, "中国针对海外投资企业的环境规制不完善") == []
