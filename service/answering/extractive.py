@@ -111,6 +111,16 @@ def near_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:
     return len(ga & gb) / min(len(ga), len(gb)) >= threshold
 
 
+def _about_subsection(analysis: QuestionAnalysis, path: tuple[str, ...], section: tuple[str, ...]) -> bool:
+    """Whether the question names what ``section`` or a section of ``path``
+    below it is about: a constraint in its title, or a word of the question
+    in a subsection's title and not in the section's."""
+    if any(c.text in section[-1] for c in analysis.constraints):
+        return True
+    words = [w for w in analysis.focus if len(w) >= 2 and w not in section[-1]]
+    return any(w in title for title in path[len(section) :] for w in words)
+
+
 class AnswerComposer:
     """Composes the answer to one query from one snapshot's retriever; cheap
     to make, so each request makes its own."""
@@ -269,14 +279,16 @@ class AnswerComposer:
         best = passing[0]
         every_ask = set(range(len(analysis.asks)))
         doc = self._doc(best.hit)
-        section = sections.anchor(best.hit.chunk.section, analysis.text)
+        # A head noun alone is weak evidence of a section: enough when the question asks for items.
+        section = sections.anchor(best.hit.chunk.section, analysis.text, by_head=analysis.several)
         # A section the question names by its topic ("基本原则", "主要目标"), not
-        # by the name of what it is about ("（一）蒙内铁路"), and not a table.
+        # by the name of what it or a section in it is about ("（一）蒙内铁路": "加纳特马
+        # 码头项目取得了什么成效" is not about all of "一、发展成效"), and not a table.
         if (
             section is not None
             and analysis.answer_type not in TYPED_ANSWERS
             and not sections.has_table(doc.text, section)
-            and not any(c.text in section[-1] for c in analysis.constraints)
+            and not _about_subsection(analysis, best.hit.chunk.section, section)
         ):
             children = sections.items(doc.text, section)
             wants_items = analysis.several or analysis.answer_type in (AnswerType.REASON, AnswerType.LIST)

@@ -38,7 +38,11 @@ _CN = "一二三四五六七八九十"
 _NUMBERING = re.compile(rf"^\s*(?:[（(][{_CN}]+[）)]|[{_CN}]+、|\d+(?:\.\d+)*[.、]?|——|专栏[{_CN}]+)\s*")
 
 
-def anchor(path: tuple[str, ...], question: str, minimum: float = 0.5) -> tuple[str, ...] | None:
+# A topic title of a modifier and a head noun, four characters ("基本原则", "主要目标").
+_SHORT_TITLE = re.compile(r"[\u4e00-\u9fff]{4}")
+
+
+def anchor(path: tuple[str, ...], question: str, by_head: bool = False, minimum: float = 0.5) -> tuple[str, ...] | None:
     """The deepest prefix of ``path`` whose last title the question names: at
     least ``minimum`` of the title's character pairs are in the question
     ("合作规划的基本原则有哪些？" names "（二）基本原则")."""
@@ -47,6 +51,10 @@ def anchor(path: tuple[str, ...], question: str, minimum: float = 0.5) -> tuple[
         title = compact(_NUMBERING.sub("", path[depth - 1])).rstrip("…。")
         pairs = [title[i : i + 2] for i in range(len(title) - 1)]
         if pairs and sum(p in asked for p in pairs) / len(pairs) >= minimum:
+            return path[:depth]
+        # ``by_head``: a short topic title is named by its head noun alone
+        # ("从哪几个角度讲它的意义" asks for the items of "重要意义").
+        if by_head and _SHORT_TITLE.fullmatch(title) and title[-2:] in asked:
             return path[:depth]
     return None
 

@@ -30,3 +30,22 @@ def test_documents_that_disagree_on_a_date_are_both_cited(runtime):
     by_doc = {c.doc_id: c.quote for c in answer.citations}
     assert "2022/03/28" in by_doc.get("opinion-2022", "")  # the web page's 发布时间
     assert "3月 16日" in by_doc.get("progress-report-2023", "")  # the report's chronology
+
+
+def test_a_list_question_naming_a_section_by_its_head_noun_gets_its_items(runtime):
+    answer = ask(runtime, "为什么要搞绿色“一带一路”？指导意见是从哪几个角度讲它的意义的？", 5)
+    quotes = "".join(c.quote for c in answer.citations)
+    # The three items of "一、重要意义", not the first item and its body.
+    for item in ("内在要求", "重要实践", "重要举措"):
+        assert item in quotes
+    assert all(c.doc_id == "guiding-opinion-2017" for c in answer.citations)
+
+
+def test_a_question_about_a_subsection_is_not_answered_with_its_chapter(runtime):
+    answer = ask(runtime, "加纳特马码头项目在保护海龟上取得了什么成效？", 5)
+    assert "1.7万只" in answer.citations[0].quote  # not the introduction of "一、发展成效"
+
+
+def test_a_list_question_quoting_one_item_of_an_inline_enumeration_gets_all(runtime):
+    answer = ask(runtime, "论文提出的“一带一路”绿色发展战略框架从哪几个维度考虑？", 5)
+    assert [c.quote[:2] for c in answer.citations][-3:] == ["二是", "三是", "四是"]

@@ -75,3 +75,12 @@ def test_an_item_of_an_enumeration_brings_every_other_item_across_paragraphs(sna
 def test_a_sentence_outside_an_enumeration_brings_nothing(snapshot):
     text = snapshot.document("strategy-framework-paper").text
     assert _enumerated(text, "中国针对海外投资企业的环境规制不完善") == []
+
+
+def test_a_head_noun_names_a_short_title_only_when_asked_to():
+    meaning = ("一、重要意义", "（一）推进绿色“一带一路”建设是分享生态文明理念…")
+    question = "指导意见是从哪几个角度讲它的意义的？"
+    assert sections.anchor(meaning, question) is None
+    assert sections.anchor(meaning, question, by_head=True) == meaning[:1]
+    # A long title is not named by its last word.
+    assert sections.anchor(("五、加强对外投资的环境管理",), "管理有哪些？", by_head=True) is None
