@@ -94,6 +94,8 @@ _EN_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
 # Several things wanted: a list, a part per document, two questions in one.
 _SEVERAL_ZH = re.compile(r"哪些|哪几|分别|各[有是要为自]|都有|有几[条个项]|几[条项个]方面|[？?].+[？?]|和.+(分别|各自)")
 _SEVERAL_EN = re.compile(r"\bwhich\b.*\bare\b|\bwhat are\b|\blist\b|\brespectively\b|\beach of\b|\bboth\b|[?].+[?]", re.I)
+# What happened after a document: it is named to say which thing is meant, not as the source.
+_LATER = re.compile(r"后来|此后|之后又|\b(?:later|afterwards|since then)\b", re.IGNORECASE)
 _COMPARE = re.compile(
     r"分别|各自|对比|相比|比较|区别|异同|不同之处|\brespectively\b|\bcompare|\bdiffer|\bboth\b|\beach of\b", re.I
 )
@@ -820,6 +822,12 @@ def analyze(
             for ask, (start, _, _, m) in zip(asks, split, strict=True)
         ]
     attribute = {w for ask in asks for w in ask.attribute}
+    other_title = _other_title(question, document_names)
+    # A document named to say which thing is meant ("合作规划倡议成立的那个联盟，后来什么时候
+    # 启动了", "指导意见要求落实的《指南》是谁发布的") does not bound the answer: what happened
+    # later, or who issued another title, is told by other documents.
+    if _LATER.search(question) or (other_title and metadata_fields(question)):
+        documents = frozenset()
     several = bool((_SEVERAL_ZH if lang == "zh" else _SEVERAL_EN).search(question)) or len(asks) > 1
     return QuestionAnalysis(
         text=question,
@@ -830,7 +838,7 @@ def analyze(
         documents=documents,
         several=several or asks[0].answer_type is AnswerType.LIST,
         compare=bool(_COMPARE.search(question)) and (len(documents) >= 2 or several),
-        metadata=metadata_fields(question) if documents and not _other_title(question, document_names) else (),
+        metadata=metadata_fields(question) if documents and not other_title else (),
     )
 
 

@@ -137,3 +137,13 @@ def test_an_english_count_is_bound_to_what_it_counts(analysis_of):
     a = analysis_of("How many China–Europe Railway Express freight trains have run in total so far?")
     assert a.asks[0].answer_type is AnswerType.FIGURE
     assert "列车" in a.asks[0].bound_to
+
+
+def test_a_document_named_to_say_which_thing_is_meant_does_not_bound_the_answer(analysis_of):
+    # What happened later is told elsewhere (the progress report records the launch).
+    assert not analysis_of("合作规划倡议成立的那个绿色发展国际联盟，后来什么时候正式启动了？").documents
+    # Who issued another title is asked of that title, not of the opinion that cites it.
+    guide = analysis_of("指导意见要求企业落实的《对外投资合作环境保护指南》是什么时候、由谁发布的？")
+    assert not guide.documents and not guide.metadata
+    # The source of the answer, named as such, still bounds it.
+    assert analysis_of("2017年的指导意见在绿色交通方面要推广哪些交通工具？").documents == {"guiding-opinion-2017"}
