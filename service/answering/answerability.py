@@ -73,7 +73,24 @@ def present(constraint: Constraint, evidence: str) -> bool:
     if constraint.kind is ConstraintKind.QUOTED:
         bare = _QUOTE_MARKS.sub("", evidence)
         return any(_QUOTE_MARKS.sub("", compact(form)) in bare for form in constraint.forms if form)
+    if constraint.abbreviation and any(spelled_out(form, evidence) for form in constraint.forms):
+        return True
     return any(compact(form) in evidence for form in constraint.forms if form)
+
+
+# At most this many characters of a full name between two of its short form's.
+_SPELLED_GAP = 6
+
+
+def spelled_out(short: str, evidence: str) -> bool:
+    """Whether ``evidence`` (already ``compact``) holds ``short`` spelled out:
+    its characters in order within one run of Chinese characters, the first
+    and last standing where the full name starts and ends (亚投行 in
+    "亚洲基础设施投资银行批准项目总额", 国开行 in "国家开发银行")."""
+    if not HAN.fullmatch(short[:1] or " "):
+        return False
+    gap = f"[\u4e00-\u9fff]{{0,{_SPELLED_GAP}}}?"
+    return re.search(gap.join(re.escape(ch) for ch in short), evidence) is not None
 
 
 def mentions(word: str, evidence: str) -> bool:

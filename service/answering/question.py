@@ -94,6 +94,8 @@ _EN_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
 # Several things wanted: a list, a part per document, two questions in one.
 _SEVERAL_ZH = re.compile(r"哪些|哪几|分别|各[有是要为自]|都有|有几[条个项]|几[条项个]方面|[？?].+[？?]|和.+(分别|各自)")
 _SEVERAL_EN = re.compile(r"\bwhich\b.*\bare\b|\bwhat are\b|\blist\b|\brespectively\b|\beach of\b|\bboth\b|[?].+[?]", re.I)
+# The longest short form of a name (亚投行, 进出口行) read as one that may be spelled out.
+_SHORT_FORM_CHARS = 4
 # What happened after a document: it is named to say which thing is meant, not as the source.
 _LATER = re.compile(r"后来|此后|之后又|\b(?:later|afterwards|since then)\b", re.IGNORECASE)
 _COMPARE = re.compile(
@@ -447,7 +449,11 @@ def _zh_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
         name = name and not _after_what(text, at)
         if name and len(word) >= 2 and word not in _GENERIC_NAMES and not terms.generic(word):
             forms = _name_forms(word, terms)
-            constraint = Constraint(word, ConstraintKind.NAME, forms, any(terms.known(f) for f in forms))
+            known = any(terms.known(f) for f in forms)
+            # jieba tags a short form "j", or a short organisation name "nt" (亚投行, 国开行): the
+            # documents may only spell it out, so the evidence decides, not the vocabulary.
+            short = not known and (flag == "j" or flag == "nt") and 3 <= len(word) <= _SHORT_FORM_CHARS
+            constraint = Constraint(word, ConstraintKind.NAME, forms, known or short, abbreviation=short)
             found.append((constraint, at, at + len(word)))
             nouns.append(word)
             continue

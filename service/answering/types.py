@@ -60,6 +60,10 @@ class Constraint:
     # The ask whose clause alone names it, after its question word: in
     # "每年能省多少煤、减多少二氧化碳" 二氧化碳 binds the second ask, not the first.
     ask: int | None = None
+    # A short form the documents may spell out (亚投行 is 亚洲基础设施投资银行 there):
+    # found as its characters in order within one name, so the library's
+    # vocabulary cannot tell whether a document has it, only evidence can.
+    abbreviation: bool = False
 
 
 class MetadataField(StrEnum):

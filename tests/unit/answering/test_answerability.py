@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from silkqa.service.answering.answerability import Gap, judge, mentions
+from silkqa.index.language import compact
+from silkqa.service.answering.answerability import Gap, judge, mentions, spelled_out
 
 MOMBASA = "蒙内铁路全长 471公里，连接肯尼亚首都内罗毕和东非第一大港蒙巴萨港，是首条在海外全部采用“中国标准”建造的铁路，在非洲留下了“一带一路”绿色印迹。"
 BYD = "比亚迪向智利交付的纯电动公交车已在圣地亚哥投入运营。"  # the shape of the report's sentence, with no year
@@ -110,3 +111,13 @@ def test_a_bank_asked_for_is_a_named_bank(analysis_of):
     assert analysis.asks[0].kind_of == "银行"
     assert judge(analysis, SYR_DARYA, "").ok
     assert not judge(analysis, GIP_TOOLS, "乌兹别克斯坦锡尔河").answers
+
+
+def test_a_short_form_is_found_spelled_out_in_the_evidence():
+    report = compact("截至 2023年 6月，亚洲基础设施投资银行批准项目总额达 412亿美元，其中应对气候变化领域融资占比超过 50%。")
+    assert spelled_out("亚投行", report)
+    assert spelled_out("国开行", compact("推动国家开发银行、进出口银行等现有金融机构发挥引导作用"))
+    assert spelled_out("发改委", compact("中国国家发展和改革委员会、外交部、商务部联合发布"))
+    # Not across a pause, nor out of order.
+    assert not spelled_out("亚投行", compact("亚洲国家的投资，银行"))
+    assert not spelled_out("行投亚", report)

@@ -147,3 +147,10 @@ def test_a_document_named_to_say_which_thing_is_meant_does_not_bound_the_answer(
     assert not guide.documents and not guide.metadata
     # The source of the answer, named as such, still bounds it.
     assert analysis_of("2017年的指导意见在绿色交通方面要推广哪些交通工具？").documents == {"guiding-opinion-2017"}
+
+
+def test_a_short_organisation_name_is_left_to_the_evidence(analysis_of):
+    (aiib,) = [c for c in analysis_of("亚投行批准的项目里，应对气候变化的融资占了多少？").constraints if c.text == "亚投行"]
+    assert aiib.abbreviation and aiib.in_library  # the report says 亚洲基础设施投资银行, never 亚投行
+    (tanzania,) = [c for c in analysis_of("蒙内铁路连接坦桑尼亚的哪两个城市？").constraints if c.text == "坦桑尼亚"]
+    assert not tanzania.abbreviation and not tanzania.in_library
