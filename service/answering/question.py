@@ -133,7 +133,8 @@ _METADATA: tuple[tuple[MetadataField, re.Pattern[str]], ...] = (
 _DOCUMENT_WORDS = frozenset(
     """指导意见 意见 规划 合作规划 报告 进展报告 论文 文章 文件 文档 框架 这份 那份 这篇 那篇 资料 材料 原文 里面 里 中
     提到 说 讲 写 介绍 提及 表示 指出 认为 规定 明确 第几 一下 具体 情况 内容 方面 相关 主要 哪些 怎样 如何 怎么 什么
-    多少 几 请问 能否 是否 表里 表中 表格 网页 原话 大事记 记录 记载 列出 列举 印发 发布 出台 颁布 发文""".split()
+    多少 几 请问 能否 是否 表里 表中 表格 网页 原话 大事记 记录 记载 列出 列举 印发 发布 出台 颁布 发文
+    论证 论述 阐述 阐明 论及 谈到 探讨 强调 概括 归纳""".split()
 )
 # Words asking for an aspect of something (its attitude, highlights, examples):
 # what kind of answer is wanted, never a thing the documents must name.
@@ -144,7 +145,8 @@ _ASPECT_WORDS = frozenset(
 _EN_DOCUMENT_WORDS = frozenset(
     """document documents opinion opinions guiding guideline guidelines plan cooperation report progress paper article framework
     study authors author say says said mention mentions mentioned state states stated describe describes according text
-    what which who whom when where why how many much does do did is are was were""".split()
+    what which who whom when where why how many much does do did is are was were
+    argue argues argued discuss discusses discussed explain explains explained""".split()
 )
 # Place words too general to constrain anything.
 _GENERIC_NAMES = frozenset(

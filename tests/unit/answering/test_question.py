@@ -154,3 +154,8 @@ def test_a_short_organisation_name_is_left_to_the_evidence(analysis_of):
     assert aiib.abbreviation and aiib.in_library  # the report says 亚洲基础设施投资银行, never 亚投行
     (tanzania,) = [c for c in analysis_of("蒙内铁路连接坦桑尼亚的哪两个城市？").constraints if c.text == "坦桑尼亚"]
     assert not tanzania.abbreviation and not tanzania.in_library
+
+
+def test_how_a_document_argues_is_no_thing_it_must_name(analysis_of):
+    a = analysis_of("论文是从哪几个角度论证搞绿色一带一路的意义的？")
+    assert not [c for c in a.constraints if c.text == "论证"]  # the paper argues; it need not say 论证
