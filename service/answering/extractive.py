@@ -66,6 +66,10 @@ _ANCHORED = 0.75
 _MAX_ITEMS = 15
 # Most sentences of a section body quoted whole.
 _WHOLE_BODY = 3
+# The question's words that name a part by number, not what it is about.
+_PART_WORDS = re.compile(r"^第|部分|章$")
+# The share of the question's word weight (idf) a numbered part's titles must hold.
+_PART_COVERAGE = 1 / 3
 # How well a following sentence must match, relative to the one it extends.
 _EXTEND_RATIO = 0.8
 # Chunks read for the best matches of a document's title (a cheap top-k: the
@@ -220,6 +224,10 @@ class AnswerComposer:
             # merely mentions a 部门 does not say who issued the document.
             asked = [Missing(metadata_word(analysis.lang, f), Gap.DETAIL) for f in analysis.metadata]
             return self._abstain(analysis, [], {}, hits, confidence, missing=asked)
+        if analysis.part and len(named) == 1 and analysis.answer_type not in TYPED_ANSWERS:
+            part = self._numbered_part(analysis, next(iter(named)))
+            if part is not None:
+                return self._answer(analysis, [part], hits, confidence, self._coverage(analysis, [part]))
         if named and not analysis.compare:
             in_named = [c for c in passing if c.hit.chunk.doc_id in named]
             if not in_named:
@@ -259,6 +267,28 @@ class AnswerComposer:
             if verdict.ok and (verdict.answers & typed or (named_only and not typed)):
                 out.append(cand)
         return out
+
+    def _numbered_part(self, analysis: QuestionAnalysis, doc_id: str) -> Part | None:
+        """The part of ``doc_id`` the question names by number ("408号文第四部分的保障措施
+        分哪几块"): its items, or its body when it has none; None when the part is not about
+        what the question asks (its titles hold too little of the question's words)."""
+        text = self.index.documents[doc_id].text
+        section = sections.numbered(text, analysis.part or "")
+        if section is None:
+            return None
+        children = sections.items(text, section)
+        titles = section[-1] + "".join(text[s:e] for s, e in (item.heading for item in children))
+        words = [w for w in (*analysis.focus, *analysis.attribute) if len(w) >= 2 and not _PART_WORDS.search(w)]
+        weights = {w: self.index.lexical.idf(w) for w in words}
+        held = sum(weight for w, weight in weights.items() if w in titles)
+        # Rare words weigh more: "煤电项目" is not about "完善境外项目…保障" for 项目.
+        if weights and held < _PART_COVERAGE * sum(weights.values()):
+            return None
+        spans = [item.heading for item in children[:_MAX_ITEMS]] or self._within_budget(sections.body(text, section))
+        key = self.retriever.chunk_at(doc_id, spans[0][0]) if spans else None
+        if key is None:
+            return None
+        return Part(self.retriever.hit(key, 0.0, 0.0, 0.0), tuple(spans), listed=bool(children))
 
     def _rank(self, doc_id: str, passing: list[Candidate]) -> int:
         return next((i for i, c in enumerate(passing) if c.hit.chunk.doc_id == doc_id), len(passing))

@@ -96,6 +96,8 @@ _SEVERAL_ZH = re.compile(r"哪些|哪几|分别|各[有是要为自]|都有|有�
 _SEVERAL_EN = re.compile(r"\bwhich\b.*\bare\b|\bwhat are\b|\blist\b|\brespectively\b|\beach of\b|\bboth\b|[?].+[?]", re.I)
 # The longest short form of a name (亚投行, 进出口行) read as one that may be spelled out.
 _SHORT_FORM_CHARS = 4
+# A numbered part of a document: "408号文第四部分的保障措施", "第三章".
+_PART = re.compile(r"第([一二三四五六七八九十]{1,3})(?:大)?(?:部分|章)")
 # What happened after a document: it is named to say which thing is meant, not as the source.
 _LATER = re.compile(r"后来|此后|之后又|\b(?:later|afterwards|since then)\b", re.IGNORECASE)
 _COMPARE = re.compile(
@@ -847,6 +849,7 @@ def analyze(
         several=several or asks[0].answer_type is AnswerType.LIST,
         compare=bool(_COMPARE.search(question)) and (len(documents) >= 2 or several),
         metadata=metadata_fields(question) if documents and not other_title else (),
+        part=part.group(1) if documents and (part := _PART.search(folded)) else None,
     )
 
 

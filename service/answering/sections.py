@@ -59,6 +59,14 @@ def anchor(path: tuple[str, ...], question: str, by_head: bool = False, minimum:
     return None
 
 
+def numbered(text: str, numeral: str) -> tuple[str, ...] | None:
+    """The top-level section numbered ``numeral`` ("四" → "四、统筹完善绿色发展支撑保障体系")."""
+    for block in blocks_of(text):
+        if block.path and block.path[0].strip().startswith(f"{numeral}、"):
+            return block.path[:1]
+    return None
+
+
 def is_heading(sentence: str, section: tuple[str, ...]) -> bool:
     """Whether a sentence is its section's own title ("（三）主要目标。"):
     cited with the section, not quoted as an answer."""

@@ -101,6 +101,7 @@ class QuestionAnalysis:
     several: bool  # wants a list, or an answer in parts
     compare: bool  # one part per named document or item
     metadata: tuple[MetadataField, ...]  # a named document's particulars it asks for (issuer, date, number)
+    part: str | None = None  # the numeral of the part it names ("第四部分" → "四")
 
     @property
     def answer_type(self) -> AnswerType:

@@ -49,3 +49,12 @@ def test_a_question_about_a_subsection_is_not_answered_with_its_chapter(runtime)
 def test_a_list_question_quoting_one_item_of_an_inline_enumeration_gets_all(runtime):
     answer = ask(runtime, "论文提出的“一带一路”绿色发展战略框架从哪几个维度考虑？", 5)
     assert [c.quote[:2] for c in answer.citations][-3:] == ["二是", "三是", "四是"]
+
+
+def test_a_numbered_part_of_a_named_document_is_answered_with_its_items(runtime):
+    answer = ask(runtime, "2022年的意见第四部分的保障措施分哪几块？", 5)
+    assert not answer.abstained
+    assert [c.quote[:4] for c in answer.citations] == ["（十五）", "（十六）", "（十七）", "（十八）"]
+    # A part that is not about what is asked is no answer by itself.
+    other = ask(runtime, "2022年的意见第四部分对煤电项目有什么要求？", 5)
+    assert all(not c.quote.startswith("（十五）") for c in other.citations)

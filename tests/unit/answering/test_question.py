@@ -159,3 +159,8 @@ def test_a_short_organisation_name_is_left_to_the_evidence(analysis_of):
 def test_how_a_document_argues_is_no_thing_it_must_name(analysis_of):
     a = analysis_of("论文是从哪几个角度论证搞绿色一带一路的意义的？")
     assert not [c for c in a.constraints if c.text == "论证"]  # the paper argues; it need not say 论证
+
+
+def test_a_numbered_part_of_a_named_document(analysis_of):
+    assert analysis_of("408号文第四部分的保障措施分哪几块？").part == "四"
+    assert analysis_of("第四部分讲了什么？").part is None  # no document named: no part of one

@@ -84,3 +84,9 @@ def test_a_head_noun_names_a_short_title_only_when_asked_to():
     assert sections.anchor(meaning, question, by_head=True) == meaning[:1]
     # A long title is not named by its last word.
     assert sections.anchor(("五、加强对外投资的环境管理",), "管理有哪些？", by_head=True) is None
+
+
+def test_a_top_level_part_is_found_by_its_numeral(snapshot):
+    text = snapshot.document("opinion-2022").text
+    assert sections.numbered(text, "四") == ("四、统筹完善绿色发展支撑保障体系",)
+    assert sections.numbered(text, "九") is None
