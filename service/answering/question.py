@@ -283,6 +283,14 @@ def _pos_tokenizer() -> jieba.posseg.POSTokenizer:
     return jieba.posseg.POSTokenizer(segmenter())
 
 
+def in_dictionary(word: str) -> bool:
+    """Whether jieba's dictionary has ``word`` (疫苗), not only its segmenter's
+    guess at an unknown stretch (方签 out of "哪几方签的")."""
+    tokenizer = _pos_tokenizer().tokenizer
+    tokenizer.check_initialized()
+    return bool(tokenizer.FREQ.get(word))
+
+
 def parts_of_speech(text: str) -> list[tuple[str, str, int]]:
     """(word, part of speech, start offset) for ``text``."""
     out, pos = [], 0
@@ -733,7 +741,13 @@ def _ask(
         attribute = after or before[-2:]
         # "哪些交通工具": a rare word after the question word names what is
         # listed; "哪些措施" does not, nor the topic before it ("人才队伍建设方面有哪些要求").
-        bound_to = tuple(w for w in after if _specific(w, terms))
+        # A noun no passage has even a part of ("要打哪些疫苗") names a list no document gives.
+        unheard = {
+            w
+            for w, f, at in usable
+            if end <= at < clause_end and f in _NOUN_TAGS and in_dictionary(w) and not _any_pair_known(w, terms)
+        }
+        bound_to = tuple(w for w in after if _specific(w, terms) or w in unheard)
     # A unit family is asked only with a figure or a date: "哪些投资项目" asks for no amount.
     quantities = asked_quantities(clause) if kind in (AnswerType.FIGURE, AnswerType.DATE, AnswerType.OTHER) else frozenset()
     return Ask(kind, quantities, tuple(dict.fromkeys(attribute)), tuple(dict.fromkeys(bound_to)), counted, kind_of)

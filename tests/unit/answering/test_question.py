@@ -164,3 +164,11 @@ def test_how_a_document_argues_is_no_thing_it_must_name(analysis_of):
 def test_a_numbered_part_of_a_named_document(analysis_of):
     assert analysis_of("408号文第四部分的保障措施分哪几块？").part == "四"
     assert analysis_of("第四部分讲了什么？").part is None  # no document named: no part of one
+
+
+def test_a_list_of_things_no_document_names_binds_the_answer(analysis_of):
+    (vaccines,) = analysis_of("去肯尼亚旅游之前要打哪些疫苗").asks
+    assert vaccines.bound_to == ("疫苗",)
+    # A stretch jieba only guessed at ("方签" out of "哪几方签的") binds nothing.
+    asks = analysis_of("2023年“一带一路”全民早期预警论坛上签了什么协议，哪几方签的？").asks
+    assert all("方签" not in ask.bound_to for ask in asks)
