@@ -347,6 +347,18 @@ def _title_pairs(form: str) -> tuple[str, ...]:
     return tuple(title[i : i + 2] for i in range(len(title) - 1)) if len(title) >= 8 else ()
 
 
+def _inside_other_name(folded: str, at: int, forms: frozenset[str]) -> bool:
+    """Whether an English alias found at ``at`` ends another name: "the
+    South-South climate cooperation plan" is not the cooperation plan, whose
+    title has no "climate" (the alias follows a content word that none of the
+    document's names has; "the", a year or a title word may stand there)."""
+    before = re.search(r"([a-z][a-z'-]*)\s+$", folded[:at])
+    if before is None or not folded[at : at + 1].isascii():
+        return False
+    word = before.group(1)
+    return word not in ENGLISH_STOPWORDS and not any(word in form.split() for form in forms)
+
+
 def _document_spans(
     folded: str, names: dict[str, frozenset[str]], years: dict[str, str]
 ) -> tuple[frozenset[str], list[tuple[int, int]]]:
@@ -359,8 +371,9 @@ def _document_spans(
             # would compile thousands of patterns for every question.
             at = folded.find(form)
             while at >= 0 and form:
-                docs.add(doc_id)
-                spans.append((at, at + len(form)))
+                if not _inside_other_name(folded, at, forms):
+                    docs.add(doc_id)
+                    spans.append((at, at + len(form)))
                 at = folded.find(form, at + 1)
     asked = compact(folded)
     for doc_id, forms in names.items():

@@ -172,3 +172,9 @@ def test_a_list_of_things_no_document_names_binds_the_answer(analysis_of):
     # A stretch jieba only guessed at ("方签" out of "哪几方签的") binds nothing.
     asks = analysis_of("2023年“一带一路”全民早期预警论坛上签了什么协议，哪几方签的？").asks
     assert all("方签" not in ask.bound_to for ask in asks)
+
+
+def test_an_english_alias_ending_another_name_names_no_document(analysis_of):
+    q = "How many training places have the Green Silk Road Envoys Program and the South-South climate cooperation plan provided?"
+    assert not analysis_of(q).documents
+    assert analysis_of("What does the cooperation plan say about the Silk Road Fund?").documents == {"eco-cooperation-plan-2017"}
