@@ -74,7 +74,8 @@ class Settings(BaseSettings):
         8,
         ge=1,
         le=256,
-        description="Embedded store: with more segments than this, the smallest are merged in the background.",
+        description="Embedded store: with more segments than this, the smallest (and every next one no larger "
+        "than they are together) are merged in the background.",
     )
     segment_chunks: int = Field(
         20_000, ge=100, description="Embedded store: a bulk ingest writes segments of about this many chunks."
