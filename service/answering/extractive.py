@@ -36,6 +36,7 @@ from silkqa.service.answering import sections
 from silkqa.service.answering.answerability import Gap, Judgement, Missing, detail_word, judge, metadata_word, present
 from silkqa.service.answering.metadata import manifest_value, metadata_evidence
 from silkqa.service.answering.quantities import asks_figure
+from silkqa.service.answering.question import asks_plural
 from silkqa.service.answering.render import abstention_reason, partial_note, render
 from silkqa.service.answering.types import (
     TYPED_ANSWERS,
@@ -207,6 +208,9 @@ class AnswerComposer:
         threshold = self.options.threshold(query.lang)
         self._evidence = {(c.hit.chunk.doc_id, c.start): c.evidence for c in candidates}
         self._floor = threshold
+        # What names a section: the question, and for an English one its Chinese words too
+        # ("safeguard measures" → 保障, 措施 names "十、保障措施"), kept apart so no pair spans two.
+        self._asked = analysis.text if analysis.lang == "zh" else "，".join(query.keywords.split())
         relevant = [c for c in candidates[:_JUDGED] if c.evidence >= threshold]
         # The best-scored sentences are judged even when weak: an abstention
         # quotes the nearest one and says what it lacks.
@@ -310,7 +314,7 @@ class AnswerComposer:
         every_ask = set(range(len(analysis.asks)))
         doc = self._doc(best.hit)
         # A head noun alone is weak evidence of a section: enough when the question asks for items.
-        section = sections.anchor(best.hit.chunk.section, analysis.text, by_head=analysis.several)
+        section = sections.anchor(best.hit.chunk.section, self._asked, by_head=analysis.several)
         # A section the question names by its topic ("基本原则", "主要目标"), not
         # by the name of what it or a section in it is about ("（一）蒙内铁路": "加纳特马
         # 码头项目取得了什么成效" is not about all of "一、发展成效"), and not a table.
@@ -321,7 +325,9 @@ class AnswerComposer:
             and not _about_subsection(analysis, best.hit.chunk.section, section)
         ):
             children = sections.items(doc.text, section)
-            wants_items = analysis.several or analysis.answer_type in (AnswerType.REASON, AnswerType.LIST)
+            wants_items = (
+                analysis.several or analysis.answer_type in (AnswerType.REASON, AnswerType.LIST) or asks_plural(analysis.text)
+            )
             if children and wants_items:
                 return [Part(best.hit, tuple(item.heading for item in children[:_MAX_ITEMS]), listed=True)], every_ask
             spans = sections.body(doc.text, section)

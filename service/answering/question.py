@@ -93,7 +93,12 @@ _EN_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
 )
 # Several things wanted: a list, a part per document, two questions in one.
 _SEVERAL_ZH = re.compile(r"哪些|哪几|分别|各[有是要为自]|都有|有几[条个项]|几[条项个]方面|[？?].+[？?]|和.+(分别|各自)")
+_AUXILIARY = r"(?:does|do|did|is|was|are|were|has|have|had|this|its|the)\b"
 _SEVERAL_EN = re.compile(r"\bwhich\b.*\bare\b|\bwhat are\b|\blist\b|\brespectively\b|\beach of\b|\bboth\b|[?].+[?]", re.I)
+# "What safeguard measures…", "Which projects…": a plural asked for (not "what does", "what status").
+_PLURAL_EN = re.compile(
+    r"\b(?:what|which)\s+(?:(?!" + _AUXILIARY + r")[a-z-]+\s+){0,3}(?!" + _AUXILIARY + r")[a-z-]+[^su\s's]s\b", re.I
+)
 # The longest short form of a name (亚投行, 进出口行) read as one that may be spelled out.
 _SHORT_FORM_CHARS = 4
 # A numbered part of a document: "408号文第四部分的保障措施", "第三章".
@@ -281,6 +286,13 @@ class LibraryTerms:
 @lru_cache(maxsize=1)
 def _pos_tokenizer() -> jieba.posseg.POSTokenizer:
     return jieba.posseg.POSTokenizer(segmenter())
+
+
+def asks_plural(question: str) -> bool:
+    """Whether an English question asks for things in the plural ("What
+    safeguard measures close out the plan?"): a section's items answer it,
+    though it need not be answered in several sentences otherwise."""
+    return _PLURAL_EN.search(question) is not None
 
 
 def in_dictionary(word: str) -> bool:

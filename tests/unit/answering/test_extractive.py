@@ -58,3 +58,10 @@ def test_a_numbered_part_of_a_named_document_is_answered_with_its_items(runtime)
     # A part that is not about what is asked is no answer by itself.
     other = ask(runtime, "2022年的意见第四部分对煤电项目有什么要求？", 5)
     assert all(not c.quote.startswith("（十五）") for c in other.citations)
+
+
+def test_an_english_question_names_a_section_through_its_chinese_words(runtime):
+    answer = ask(runtime, "What safeguard measures close out the cooperation plan?", 5)
+    quotes = [c.quote for c in answer.citations]
+    # The items of "十、保障措施", each an inline title, and not the section's own heading.
+    assert quotes[:3] == ["强化组织协调。", "加强政策支持。", "落实资金保障。"]

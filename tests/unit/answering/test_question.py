@@ -4,7 +4,7 @@ contain, what type of answer is wanted, which documents are named."""
 from __future__ import annotations
 
 from silkqa.service.answering.quantities import Quantity
-from silkqa.service.answering.question import within
+from silkqa.service.answering.question import asks_plural, within
 from silkqa.service.answering.types import AnswerType, ConstraintKind, MetadataField
 
 
@@ -178,3 +178,10 @@ def test_an_english_alias_ending_another_name_names_no_document(analysis_of):
     q = "How many training places have the Green Silk Road Envoys Program and the South-South climate cooperation plan provided?"
     assert not analysis_of(q).documents
     assert analysis_of("What does the cooperation plan say about the Silk Road Fund?").documents == {"eco-cooperation-plan-2017"}
+
+
+def test_an_english_question_asking_for_a_plural():
+    assert asks_plural("What safeguard measures close out the cooperation plan?")
+    assert asks_plural("Which two low-carbon demonstration zones does the progress report feature?")
+    assert not asks_plural("What does the strategy paper say about the Silk Road Fund?")
+    assert not asks_plural("What status does the plan give it?")
