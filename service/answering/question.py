@@ -101,8 +101,14 @@ _PLURAL_EN = re.compile(
 )
 # The longest short form of a name (亚投行, 进出口行) read as one that may be spelled out.
 _SHORT_FORM_CHARS = 4
-# A numbered part of a document: "408号文第四部分的保障措施", "第三章".
-_PART = re.compile(r"第([一二三四五六七八九十]{1,3})(?:大)?(?:部分|章)")
+# A numbered part of a document: "408号文第四部分的保障措施", "第三章", "最后一部分",
+# "its fourth section", "the final section".
+_PART = re.compile(r"第([一二三四五六七八九十]{1,3})(?:大)?(?:部分|章)|(最后)一?(?:个)?(?:部分|章)")
+LAST_PART = "最后"
+_EN_PART = re.compile(
+    r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|final|last|closing|concluding)\s+(?:part|section|chapter)\b",
+    re.I,
+)
 # What happened after a document: it is named to say which thing is meant, not as the source.
 _LATER = re.compile(r"后来|此后|之后又|\b(?:later|afterwards|since then)\b", re.IGNORECASE)
 _COMPARE = re.compile(
@@ -286,6 +292,15 @@ class LibraryTerms:
 @lru_cache(maxsize=1)
 def _pos_tokenizer() -> jieba.posseg.POSTokenizer:
     return jieba.posseg.POSTokenizer(segmenter())
+
+
+def _part(folded: str) -> str | None:
+    """The numeral of the part a question names ("第四部分" → "四"), or LAST_PART."""
+    if m := _PART.search(folded):
+        return m.group(1) or LAST_PART
+    if m := _EN_PART.search(folded):
+        return _EN_ORDINALS.get(m.group(1).lower(), LAST_PART)
+    return None
 
 
 def asks_plural(question: str) -> bool:
@@ -888,7 +903,7 @@ def analyze(
         several=several or asks[0].answer_type is AnswerType.LIST,
         compare=bool(_COMPARE.search(question)) and (len(documents) >= 2 or several),
         metadata=metadata_fields(question) if documents and not other_title else (),
-        part=part.group(1) if documents and (part := _PART.search(folded)) else None,
+        part=_part(folded) if documents else None,
     )
 
 

@@ -59,12 +59,17 @@ def anchor(path: tuple[str, ...], question: str, by_head: bool = False, minimum:
     return None
 
 
-def numbered(text: str, numeral: str) -> tuple[str, ...] | None:
-    """The top-level section numbered ``numeral`` ("四" → "四、统筹完善绿色发展支撑保障体系")."""
+def numbered(text: str, numeral: str, last: bool = False) -> tuple[str, ...] | None:
+    """The top-level section numbered ``numeral`` ("四" → "四、统筹完善绿色发展支撑保障体系"),
+    or with ``last`` the last numbered one."""
+    found = None
     for block in blocks_of(text):
-        if block.path and block.path[0].strip().startswith(f"{numeral}、"):
+        title = block.path[0].strip() if block.path else ""
+        if last and re.match(rf"[{_CN}]+、", title):
+            found = block.path[:1]
+        elif not last and title.startswith(f"{numeral}、"):
             return block.path[:1]
-    return None
+    return found
 
 
 def is_heading(sentence: str, section: tuple[str, ...]) -> bool:

@@ -65,3 +65,8 @@ def test_an_english_question_names_a_section_through_its_chinese_words(runtime):
     quotes = [c.quote for c in answer.citations]
     # The items of "十、保障措施", each an inline title, and not the section's own heading.
     assert quotes[:3] == ["强化组织协调。", "加强政策支持。", "落实资金保障。"]
+
+
+def test_the_final_section_of_a_named_document_is_answered_with_its_items(runtime):
+    answer = ask(runtime, "2022年意见最后一部分讲了哪些内容？", 5)
+    assert [c.quote[:4] for c in answer.citations] == ["（十九）", "（二十）", "（二十一"]

@@ -185,3 +185,9 @@ def test_an_english_question_asking_for_a_plural():
     assert asks_plural("Which two low-carbon demonstration zones does the progress report feature?")
     assert not asks_plural("What does the strategy paper say about the Silk Road Fund?")
     assert not asks_plural("What status does the plan give it?")
+
+
+def test_the_last_or_an_english_numbered_part(analysis_of):
+    assert analysis_of("2022年意见最后一部分讲了哪些内容？").part == "最后"
+    assert analysis_of("What does the fourth section of the 2022 opinion cover?").part == "四"
+    assert analysis_of("List the measures in the final section of the 2022 opinion.").part == "最后"

@@ -90,3 +90,7 @@ def test_a_top_level_part_is_found_by_its_numeral(snapshot):
     text = snapshot.document("opinion-2022").text
     assert sections.numbered(text, "四") == ("四、统筹完善绿色发展支撑保障体系",)
     assert sections.numbered(text, "九") is None
+
+
+def test_the_last_top_level_part(snapshot):
+    assert sections.numbered(snapshot.document("opinion-2022").text, "", last=True) == ("五、统筹加强组织实施",)
