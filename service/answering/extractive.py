@@ -334,6 +334,9 @@ class AnswerComposer:
             # A short body is the answer whole; a long one is read sentence by sentence.
             if spans and len(spans) <= _WHOLE_BODY:
                 return [Part(best.hit, tuple(self._within_budget(spans)))], every_ask
+        grouped = self._named_row_group(analysis, passing) if analysis.several else None
+        if grouped is not None:
+            return [self._sentences(grouped, extend=False, group=True)], every_ask
         chosen = self._select(analysis, passing, verdicts)
         answered = {i for c in chosen for i in verdicts[id(c)].answers}
         explain = analysis.answer_type not in TYPED_ANSWERS
@@ -344,6 +347,21 @@ class AnswerComposer:
             if other is not None:
                 parts.append(self._sentences(other, extend=False, group=False))
         return parts, answered
+
+    def _named_row_group(self, analysis: QuestionAnalysis, passing: list[Candidate]) -> Candidate | None:
+        """A table row of the group a list question names by its label
+        ("贸易畅通类都有哪些项目" lists the rows under 贸易畅通): its rows are
+        the answer, not a sentence that counts them ("贸易畅通类 3 个")."""
+        asked = compact(analysis.text)
+        for cand in passing:
+            text = self._doc(cand.hit).text
+            if "\t" not in text[cand.start : cand.end]:
+                continue
+            start, end = row_group(text, cand.start)
+            label = compact(text[start:end].split("\t", 1)[0])
+            if len(label) >= 2 and label in asked:
+                return cand
+        return None
 
     def _select(self, analysis: QuestionAnalysis, passing: list[Candidate], verdicts: dict[int, Judgement]) -> list[Candidate]:
         """The best sentence, companions as good for a list, and for each ask

@@ -70,3 +70,10 @@ def test_an_english_question_names_a_section_through_its_chinese_words(runtime):
 def test_the_final_section_of_a_named_document_is_answered_with_its_items(runtime):
     answer = ask(runtime, "2022年意见最后一部分讲了哪些内容？", 5)
     assert [c.quote[:4] for c in answer.citations] == ["（十九）", "（二十）", "（二十一"]
+
+
+def test_a_list_question_naming_a_table_group_gets_its_rows_not_their_count(runtime):
+    answer = ask(runtime, "资金融通类的项目有哪几个？", 5)
+    quote = answer.citations[0].quote
+    assert "绿色投融资研究" in quote and "基金研究" in quote
+    assert "25 个重点项目" not in answer.text  # the sentence that counts the groups lists none
