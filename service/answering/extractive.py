@@ -383,7 +383,9 @@ class AnswerComposer:
             overlaps = any(
                 c.hit.chunk.doc_id == cand.hit.chunk.doc_id and c.start < cand.end and cand.start < c.end for c in chosen
             )
-            if overlaps or any(near_duplicate(text, self._text(c)) for c in chosen):
+            # Alike sentences about another of the names asked for ("…中非环境合作中心在北京成立"
+            # beside "…澜沧江-湄公河环境合作中心在北京成立") are two answers, not one twice.
+            if overlaps or (not verdict.covers - held and any(near_duplicate(text, self._text(c)) for c in chosen)):
                 continue
             if chosen and used + len(text) > self.options.max_chars:
                 continue

@@ -99,6 +99,8 @@ _SEVERAL_EN = re.compile(r"\bwhich\b.*\bare\b|\bwhat are\b|\blist\b|\brespective
 _PLURAL_EN = re.compile(
     r"\b(?:what|which)\s+(?:(?!" + _AUXILIARY + r")[a-z-]+\s+){0,3}(?!" + _AUXILIARY + r")[a-z-]+[^su\s's]s\b", re.I
 )
+# Two names hyphenated into one ("澜沧江-湄公河", "中国—东盟").
+_HYPHEN = re.compile(r"\s*[-–—－]\s*")
 # The longest short form of a name (亚投行, 进出口行) read as one that may be spelled out.
 _SHORT_FORM_CHARS = 4
 # A numbered part of a document: "408号文第四部分的保障措施", "第三章", "最后一部分",
@@ -543,12 +545,21 @@ def _grouped(text: str, found: list[tuple[Constraint, int, int]]) -> list[Constr
     coordinated = (ConstraintKind.NAME, ConstraintKind.QUOTED, ConstraintKind.YEAR)
     names = [f for f in found if f[0].kind in coordinated and f[0].in_library]
     groups: dict[int, int] = {}  # index into names -> group
+    joined: list[int] = []  # names hyphenated to the one before: one name ("澜沧江-湄公河")
     for i in range(1, len(names)):
         (_, _, prev_end), (_, start, _) = names[i - 1], names[i]
         between = text[prev_end:start]
-        if _COORDINATION.fullmatch(between.strip()) or _CLAUSE_BREAK.search(between):
+        if _HYPHEN.fullmatch(between):
+            joined.append(i)
+        elif _COORDINATION.fullmatch(between.strip()) or _CLAUSE_BREAK.search(between):
             group = groups.setdefault(i - 1, i - 1)
             groups[i] = group
+    # "澜沧江-湄公河环境合作中心是什么时候成立的？中非环境合作中心呢？": the pair is one
+    # alternative, so both halves go with the group either half is in.
+    for i in reversed(joined):
+        group = groups.get(i, groups.get(i - 1))
+        if group is not None:
+            groups[i - 1] = groups[i] = group
     by_constraint = {id(names[i][0]): g for i, g in groups.items()}
     return [replace(c, group=by_constraint.get(id(c))) for c, _, _ in found]
 

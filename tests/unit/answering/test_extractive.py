@@ -77,3 +77,9 @@ def test_a_list_question_naming_a_table_group_gets_its_rows_not_their_count(runt
     quote = answer.citations[0].quote
     assert "绿色投融资研究" in quote and "基金研究" in quote
     assert "25 个重点项目" not in answer.text  # the sentence that counts the groups lists none
+
+
+def test_alike_sentences_about_two_names_asked_for_are_both_answers(runtime):
+    answer = ask(runtime, "澜沧江-湄公河环境合作中心是什么时候成立的？中非环境合作中心呢？", 5)
+    quotes = " ".join(c.quote for c in answer.citations)
+    assert "11月 28日" in quotes and "11月 24日" in quotes

@@ -191,3 +191,9 @@ def test_the_last_or_an_english_numbered_part(analysis_of):
     assert analysis_of("2022年意见最后一部分讲了哪些内容？").part == "最后"
     assert analysis_of("What does the fourth section of the 2022 opinion cover?").part == "四"
     assert analysis_of("List the measures in the final section of the 2022 opinion.").part == "最后"
+
+
+def test_hyphenated_names_are_one_alternative_of_a_follow_up(analysis_of):
+    a = analysis_of("澜沧江-湄公河环境合作中心是什么时候成立的？中非环境合作中心呢？")
+    groups = {c.text: c.group for c in a.constraints}
+    assert groups["澜沧江"] == groups["湄公河"] == groups["中非"] is not None
