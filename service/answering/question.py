@@ -557,9 +557,9 @@ def _grouped(text: str, found: list[tuple[Constraint, int, int]]) -> list[Constr
     # "澜沧江-湄公河环境合作中心是什么时候成立的？中非环境合作中心呢？": the pair is one
     # alternative, so both halves go with the group either half is in.
     for i in reversed(joined):
-        group = groups.get(i, groups.get(i - 1))
-        if group is not None:
-            groups[i - 1] = groups[i] = group
+        pair = groups.get(i, groups.get(i - 1))
+        if pair is not None:
+            groups[i - 1] = groups[i] = pair
     by_constraint = {id(names[i][0]): g for i, g in groups.items()}
     return [replace(c, group=by_constraint.get(id(c))) for c, _, _ in found]
 
