@@ -131,6 +131,7 @@ _QUANTITY_WORDS = {
         Quantity.MASS: "数量（吨）",
         Quantity.ENERGY: "电量",
         Quantity.DATE: "时间",
+        Quantity.DAY: "具体日期",
         Quantity.ORGANISATIONS: "数量",
     },
     "en": {
@@ -140,6 +141,7 @@ _QUANTITY_WORDS = {
         Quantity.MASS: "the tonnage",
         Quantity.ENERGY: "the amount of electricity",
         Quantity.DATE: "the date",
+        Quantity.DAY: "the exact day",
         Quantity.ORGANISATIONS: "the number",
     },
 }

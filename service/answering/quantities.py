@@ -21,6 +21,7 @@ class Quantity(StrEnum):
     MASS = "mass"
     ENERGY = "energy"
     DATE = "date"
+    DAY = "day"  # a date to the day: "哪天发布的" is not answered by "2022年1月"
     ORGANISATIONS = "organisations"
 
 
@@ -39,6 +40,7 @@ _ASKS: dict[Quantity, re.Pattern[str]] = {
         re.I,
     ),
     Quantity.DATE: re.compile(r"哪一?年|哪一?天|几月几日|什么时候|何时|日期|\bwhen\b|what year|what date", re.I),
+    Quantity.DAY: re.compile(r"哪一?天|几月几[日号]|几号|哪一?日|具体日期|\b(?:which|what) (?:day|date)\b|exact date", re.I),
     Quantity.ORGANISATIONS: re.compile(r"多少(家|个成员|名成员)|how many members", re.I),
 }
 
@@ -49,6 +51,7 @@ _STATES: dict[Quantity, re.Pattern[str]] = {
     Quantity.MASS: re.compile(_NUM + r"(万|亿)?\s*吨"),
     Quantity.ENERGY: re.compile(_NUM + r"(万|亿)?\s*(度|千瓦时|kWh)", re.I),
     Quantity.DATE: re.compile(r"(19|20)\d{2}\s*年|\d{1,2}\s*月|(19|20)\d{2}[/.-]\d{1,2}"),
+    Quantity.DAY: re.compile(r"\d{1,2}\s*[日号]|(19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2}"),
     Quantity.ORGANISATIONS: re.compile(_NUM + r"(余|多)?\s*(家|个)"),
 }
 

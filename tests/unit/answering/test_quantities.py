@@ -21,3 +21,11 @@ def test_states_quantity_on_corpus_sentences():
     assert not states(Quantity.MONEY, "蒙内铁路全长 471公里，连接肯尼亚首都内罗毕和东非第一大港蒙巴萨港")
     assert states(Quantity.LENGTH, "蒙内铁路全长 471公里")
     assert states(Quantity.POWER, "卡洛特水电站总装机 72万千瓦，年平均发电量 32亿千瓦时")
+
+
+def test_a_question_asking_which_day_wants_a_day():
+    assert Quantity.DAY in asked_quantities("《对外投资合作建设项目生态环境保护指南》是哪天发布的？")
+    assert Quantity.DAY not in asked_quantities("《对外投资合作建设项目生态环境保护指南》是哪年发布的？")
+    assert states(Quantity.DAY, "1月 5日，中国生态环境部、商务部联合发布《对外投资合作建设项目生态环境保护指南》")
+    assert states(Quantity.DAY, "发布时间：2022/03/28")
+    assert not states(Quantity.DAY, "2022年 1月，中国政府发布《对外投资合作建设项目生态环境保护指南》")
