@@ -87,10 +87,14 @@ def spelled_out(short: str, evidence: str) -> bool:
     its characters in order within one run of Chinese characters, the first
     and last standing where the full name starts and ends (亚投行 in
     "亚洲基础设施投资银行批准项目总额", 国开行 in "国家开发银行")."""
-    if not HAN.fullmatch(short[:1] or " "):
+    if not short or not HAN.fullmatch(short[0]):
         return False
-    gap = f"[\u4e00-\u9fff]{{0,{_SPELLED_GAP}}}?"
-    return re.search(gap.join(re.escape(ch) for ch in short), evidence) is not None
+    return _in_order(short, evidence, f"[\u4e00-\u9fff]{{0,{_SPELLED_GAP}}}?")
+
+
+def _in_order(word: str, evidence: str, gap: str) -> bool:
+    """Whether ``evidence`` holds the characters of ``word`` in order, ``gap`` (a pattern) between each two."""
+    return re.search(gap.join(re.escape(ch) for ch in word), evidence) is not None
 
 
 def mentions(word: str, evidence: str) -> bool:
@@ -102,8 +106,7 @@ def mentions(word: str, evidence: str) -> bool:
         return True
     if not (2 <= len(word) <= 4) or not HAN.search(word):
         return False
-    gap = ".{0,2}"
-    return re.search(gap.join(re.escape(ch) for ch in word), evidence) is not None
+    return _in_order(word, evidence, ".{0,2}")
 
 
 # The detail a typed question asks for, as an abstention names it.

@@ -36,7 +36,7 @@ from silkqa.service.answering import sections
 from silkqa.service.answering.answerability import Gap, Judgement, Missing, detail_word, judge, metadata_word, present
 from silkqa.service.answering.metadata import manifest_value, metadata_evidence
 from silkqa.service.answering.quantities import asks_figure
-from silkqa.service.answering.question import LAST_PART, asks_plural
+from silkqa.service.answering.question import asks_plural
 from silkqa.service.answering.render import abstention_reason, partial_note, render
 from silkqa.service.answering.types import (
     TYPED_ANSWERS,
@@ -67,8 +67,6 @@ _ANCHORED = 0.75
 _MAX_ITEMS = 15
 # Most sentences of a section body quoted whole.
 _WHOLE_BODY = 3
-# The question's words that name a part by number, not what it is about.
-_PART_WORDS = re.compile(r"^第|^最后|部分|章$")
 # The share of the question's word weight (idf) a numbered part's titles must hold.
 _PART_COVERAGE = 1 / 3
 # How well a following sentence must match, relative to the one it extends.
@@ -277,12 +275,12 @@ class AnswerComposer:
         分哪几块"): its items, or its body when it has none; None when the part is not about
         what the question asks (its titles hold too little of the question's words)."""
         text = self.index.documents[doc_id].text
-        section = sections.numbered(text, analysis.part or "", last=analysis.part == LAST_PART)
+        section = sections.numbered(text, analysis.part or "")
         if section is None:
             return None
         children = sections.items(text, section)
         titles = section[-1] + "".join(text[s:e] for s, e in (item.heading for item in children))
-        words = [w for w in (*analysis.focus, *analysis.attribute) if len(w) >= 2 and not _PART_WORDS.search(w)]
+        words = [w for w in (*analysis.focus, *analysis.attribute) if len(w) >= 2]
         weights = {w: self.index.lexical.idf(w) for w in words}
         held = sum(weight for w, weight in weights.items() if w in titles)
         # Rare words weigh more: "煤电项目" is not about "完善境外项目…保障" for 项目.

@@ -29,6 +29,7 @@ from silkqa.index.language import ENGLISH_STOPWORDS, HAN, STOPWORDS, compact, fo
 from silkqa.index.store.bilingual import chinese_glosses, english_lemmas, translations
 from silkqa.index.store.lexical import han_bigrams, segmenter
 from silkqa.index.store.types import LexicalStats
+from silkqa.service.answering import sections
 from silkqa.service.answering.quantities import asked_quantities
 from silkqa.service.answering.types import (
     AnswerType,
@@ -103,14 +104,8 @@ _PLURAL_EN = re.compile(
 _HYPHEN = re.compile(r"\s*[-–—－]\s*")
 # The longest short form of a name (亚投行, 进出口行) read as one that may be spelled out.
 _SHORT_FORM_CHARS = 4
-# A numbered part of a document: "408号文第四部分的保障措施", "第三章", "最后一部分",
-# "its fourth section", "the final section".
+# A numbered part of a document: "408号文第四部分的保障措施", "第三章", "最后一部分".
 _PART = re.compile(r"第([一二三四五六七八九十]{1,3})(?:大)?(?:部分|章)|(最后)一?(?:个)?(?:部分|章)")
-LAST_PART = "最后"
-_EN_PART = re.compile(
-    r"\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|final|last|closing|concluding)\s+(?:part|section|chapter)\b",
-    re.I,
-)
 # What happened after a document: it is named to say which thing is meant, not as the source.
 _LATER = re.compile(r"后来|此后|之后又|\b(?:later|afterwards|since then)\b", re.IGNORECASE)
 _COMPARE = re.compile(
@@ -212,6 +207,8 @@ _ORDINAL_SYNONYMS = {f"第一{u}": (f"首{u}",) for u in _ORDINAL_UNITS} | {f"�
 _EN_ORDINALS = dict(
     zip("first second third fourth fifth sixth seventh eighth ninth tenth".split(), "一二三四五六七八九十", strict=True)
 )
+# "its fourth section", "the final section".
+_EN_PART = re.compile(r"\b(" + "|".join(_EN_ORDINALS) + r"|final|last|closing|concluding)\s+(?:part|section|chapter)\b", re.I)
 # An ordinal before an event or a batch ("the second Belt and Road Green Innovation Conference").
 _EN_ORDINAL = re.compile(
     r"\b(" + "|".join(_EN_ORDINALS) + r")\b(?=(?:\s+[\w'’-]+){0,6}?\s+"
@@ -296,13 +293,17 @@ def _pos_tokenizer() -> jieba.posseg.POSTokenizer:
     return jieba.posseg.POSTokenizer(segmenter())
 
 
-def _part(folded: str) -> str | None:
-    """The numeral of the part a question names ("第四部分" → "四"), or LAST_PART."""
-    if m := _PART.search(folded):
-        return m.group(1) or LAST_PART
-    if m := _EN_PART.search(folded):
-        return _EN_ORDINALS.get(m.group(1).lower(), LAST_PART)
-    return None
+def _part(folded: str) -> re.Match[str] | None:
+    """Where a question names a numbered part of a document ("第四部分", "the final section")."""
+    return _PART.search(folded) or _EN_PART.search(folded)
+
+
+def _numeral(part: re.Match[str]) -> str:
+    """The numeral of a named part ("第四部分" → "四"), or ``sections.LAST``."""
+    named = part.group(1)
+    if part.re is _PART:
+        return named or sections.LAST
+    return _EN_ORDINALS.get(named.lower(), sections.LAST)
 
 
 def asks_plural(question: str) -> bool:
@@ -877,6 +878,10 @@ def analyze(
     lang = question_language(question)
     folded = fold(question)
     documents, spans = _document_spans(folded, document_names, document_years)
+    # The part of a named document is where to look, like the document: not what is asked about.
+    part = _part(folded) if documents else None
+    if part is not None:
+        spans = [*spans, part.span()]
     rest = _masked(folded, spans)
     if lang == "zh":
         constraints, words = _zh_constraints(rest, terms)
@@ -914,7 +919,7 @@ def analyze(
         several=several or asks[0].answer_type is AnswerType.LIST,
         compare=bool(_COMPARE.search(question)) and (len(documents) >= 2 or several),
         metadata=metadata_fields(question) if documents and not other_title else (),
-        part=_part(folded) if documents else None,
+        part=_numeral(part) if part is not None else None,
     )
 
 

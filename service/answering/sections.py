@@ -59,15 +59,19 @@ def anchor(path: tuple[str, ...], question: str, by_head: bool = False, minimum:
     return None
 
 
-def numbered(text: str, numeral: str, last: bool = False) -> tuple[str, ...] | None:
+# The numeral that names a document's last part ("最后一部分", "the final section").
+LAST = "最后"
+
+
+def numbered(text: str, numeral: str) -> tuple[str, ...] | None:
     """The top-level section numbered ``numeral`` ("四" → "四、统筹完善绿色发展支撑保障体系"),
-    or with ``last`` the last numbered one."""
+    or for ``LAST`` the last numbered one."""
     found = None
     for block in blocks_of(text):
         title = block.path[0].strip() if block.path else ""
-        if last and re.match(rf"[{_CN}]+、", title):
+        if numeral == LAST and re.match(rf"[{_CN}]+、", title):
             found = block.path[:1]
-        elif not last and title.startswith(f"{numeral}、"):
+        elif numeral != LAST and title.startswith(f"{numeral}、"):
             return block.path[:1]
     return found
 

@@ -93,4 +93,4 @@ def test_a_top_level_part_is_found_by_its_numeral(snapshot):
 
 
 def test_the_last_top_level_part(snapshot):
-    assert sections.numbered(snapshot.document("opinion-2022").text, "", last=True) == ("五、统筹加强组织实施",)
+    assert sections.numbered(snapshot.document("opinion-2022").text, sections.LAST) == ("五、统筹加强组织实施",)
