@@ -124,6 +124,23 @@ def _about_subsection(analysis: QuestionAnalysis, path: tuple[str, ...], section
     return any(w in title for title in path[len(section) :] for w in words)
 
 
+def without_repeats(parts: list[Part]) -> list[Part]:
+    """Each sentence quoted once: a part run on through its paragraph may reach
+    a sentence another part quotes (the later quote is dropped, and a part left
+    with nothing)."""
+    quoted: list[tuple[str, int, int]] = []
+    out = []
+    for part in parts:
+        doc_id = part.hit.chunk.doc_id
+        spans = tuple(
+            (s, e) for s, e in part.spans if not any(d == doc_id and s < qe and qs < e for d, qs, qe in quoted)
+        )
+        quoted.extend((doc_id, s, e) for s, e in spans)
+        if spans:
+            out.append(part if spans == part.spans else replace(part, spans=spans))
+    return out
+
+
 class AnswerComposer:
     """Composes the answer to one query from one snapshot's retriever; cheap
     to make, so each request makes its own."""
@@ -344,7 +361,7 @@ class AnswerComposer:
             other = self._other_document(passing, chosen)
             if other is not None:
                 parts.append(self._sentences(other, extend=False, group=False))
-        return parts, answered
+        return without_repeats(parts), answered
 
     def _named_row_group(self, analysis: QuestionAnalysis, passing: list[Candidate]) -> Candidate | None:
         """A table row of the group a list question names by its label

@@ -83,3 +83,13 @@ def test_alike_sentences_about_two_names_asked_for_are_both_answers(runtime):
     answer = ask(runtime, "澜沧江-湄公河环境合作中心是什么时候成立的？中非环境合作中心呢？", 5)
     quotes = " ".join(c.quote for c in answer.citations)
     assert "11月 28日" in quotes and "11月 24日" in quotes
+
+
+def test_a_sentence_two_parts_reach_is_quoted_once(runtime):
+    # The best sentence (海洋垃圾治理…) and the park's opening one, run on through its
+    # paragraph, both reach it: quoted twice it was cited as [1] and [4].
+    answer = ask(runtime, "印尼青山工业园在减排和生态保护方面有什么亮点？", 5)
+    quotes = [(c.doc_id, c.start) for c in answer.citations]
+    assert len(quotes) == len(set(quotes))
+    assert any("珊瑚移植" in c.quote for c in answer.citations)
+    assert any("60%以上" in c.quote for c in answer.citations)
