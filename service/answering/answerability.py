@@ -190,11 +190,17 @@ def _without(sentence: str, given: Sequence[Constraint]) -> str:
     return sentence
 
 
-def _states_type(kind: AnswerType, sentence: str, given: Sequence[Constraint] = ()) -> bool:
+def _states_type(kind: AnswerType, sentence: str, given: Sequence[Constraint] = (), words: Sequence[str] = ()) -> bool:
     """Whether ``sentence`` holds a span of type ``kind`` other than the
     ``given`` names: the place asked for is not the place the question names
-    ("中亚区域办公室在哪个城市" is not answered by 中亚)."""
+    ("中亚区域办公室在哪个城市" is not answered by 中亚). Nor is the body asked
+    about the one asked for: in "…转移中心是哪年揭牌的？谁建的？" the 中心 of
+    "…转移中心（深圳）正式揭牌" is the subject (the question's own ``words``),
+    not who built it."""
     sentence = _without(sentence, given)
+    if kind in (AnswerType.ORGANISATION, AnswerType.PERSON, AnswerType.PLACE):
+        for word in words:
+            sentence = sentence.replace(word, " ")
     if kind is AnswerType.DATE:
         return states(Quantity.DATE, sentence)
     if kind is AnswerType.FIGURE:
@@ -249,7 +255,8 @@ def judge(analysis: QuestionAnalysis, sentence: str, context: str) -> Judgement:
             lacking.extend(Missing(c.text, Gap.NOT_WITH) for c in absent)
             continue
         details = [words[kind] for kind in sorted(ask.quantities) if not states(kind, sentence)]
-        if not ask.quantities and not _states_type(ask.answer_type, sentence, analysis.constraints):
+        own = [w for w in analysis.focus if len(w) >= 2]
+        if not ask.quantities and not _states_type(ask.answer_type, sentence, analysis.constraints, own):
             details.append(detail_word(analysis.lang, ask.answer_type))
         elif ask.kind_of and not _names_a(ask.kind_of, sentence, analysis.constraints):
             details.append(ask.kind_of)

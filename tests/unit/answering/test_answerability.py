@@ -91,6 +91,15 @@ def test_the_place_asked_for_is_not_the_place_the_question_names(analysis_of):
     assert judge(analysis, "蒙内铁路连接肯尼亚首都内罗毕和东非第一大港蒙巴萨港。", "").answers == {0}
 
 
+
+def test_the_body_asked_about_is_not_the_body_asked_for(analysis_of):
+    analysis = analysis_of("深圳那个一带一路环境技术交流与转移中心是哪年揭牌的？谁建的？")
+    # The 中心 unveiled is the subject: the sentence dates it and says nothing of who built it.
+    assert judge(analysis, "2016年12月 11日，一带一路环境技术交流与转移中心（深圳）正式揭牌。", "").answers == {0}
+    built = judge(analysis, "该中心由生态环境部与深圳市政府共同建设，是中国与共建国家开展环保产业国际合作的实体平台。", "")
+    assert 1 in built.answers
+
+
 MOMBASA_FREIGHT = "蒙内铁路日均开行 9对（18列）货物列车，使用的柴油量远低于公路运输，使温室气体排放量降低了 75%。"
 SYR_DARYA = (
     "中国银行作为全球牵头协调银行，成功筹组由欧洲复兴开发银行、亚洲基础设施投资银行、欧佩克国际开发基金等多家跨国银行和多边机构组成的国际银团，"
