@@ -24,7 +24,7 @@ from silkqa.service.answering.quantities import Quantity, states
 from silkqa.service.answering.question import parts_of_speech
 from silkqa.service.answering.types import AnswerType, Constraint, ConstraintKind, MetadataField, QuestionAnalysis
 
-_HAS_FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+(?:个|项|家|座|条|名|次|批|类|大|种)")
+_HAS_FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+(?:个|项|家|座|条|名|次|届|批|类|大|种)")
 _ORGANISATION = re.compile(
     r"[\u4e00-\u9fff]{1,12}(?:部|委员会|委|局|院|署|办公室|中心|基金|银行|公司|集团|大学|联盟|组织|协会|理事会|秘书处|政府|学会|小组)"
 )
@@ -170,7 +170,7 @@ def detail_word(lang: str, kind: AnswerType) -> str:
 
 # What a figure question is not answered by: dates, ordinals, codes ("COP15").
 _NOT_A_FIGURE = re.compile(
-    r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*日"
+    r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*(?:[至—–-]\s*\d{1,2}\s*)?日"
     r"|第\s*[\d一二三四五六七八九十]+|[A-Za-z]+\d+|\d{4}\s*[—–-]\s*\d{4}"
 )
 # Bodies and places too general to name the one asked for: "委托老挝本地公司",

@@ -56,6 +56,14 @@ def test_a_date_is_not_the_figure_asked_for(analysis_of):
     assert judge(analysis, "昆明生物多样性基金规模为15亿元人民币。", "").answers == {0}
 
 
+
+def test_a_count_of_meetings_is_not_a_date_range_nor_an_ordinal(analysis_of):
+    analysis = analysis_of("一带一路能源合作伙伴关系开过几次部长会议？")
+    dated = "2021年10月 18至 19日，第二届“一带一路”能源部长会议期间，“一带一路”能源合作伙伴关系发布多项成果。"
+    assert not judge(analysis, dated, "").answers
+    assert judge(analysis, "迄今已召开两届“一带一路”能源部长会议和三届伙伴关系论坛。", "").answers == {0}
+
+
 KAROT_COAL = (
     "卡洛特水电站总装机 72万千瓦，年平均发电量 32亿千瓦时，将满足当地约 500万人口的用电需求，预计每年可节约标准煤 140万吨。"
 )
