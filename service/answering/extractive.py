@@ -69,6 +69,8 @@ _MAX_ITEMS = 15
 _WHOLE_BODY = 3
 # The share of the question's word weight (idf) a numbered part's titles must hold.
 _PART_COVERAGE = 1 / 3
+# Sentences after the best one read for the asks it leaves unanswered.
+_NEIGHBOURS = 3
 # How well a following sentence must match, relative to the one it extends.
 _EXTEND_RATIO = 0.8
 # Chunks read for the best matches of a document's title (a cheap top-k: the
@@ -132,9 +134,7 @@ def without_repeats(parts: list[Part]) -> list[Part]:
     out = []
     for part in parts:
         doc_id = part.hit.chunk.doc_id
-        spans = tuple(
-            (s, e) for s, e in part.spans if not any(d == doc_id and s < qe and qs < e for d, qs, qe in quoted)
-        )
+        spans = tuple((s, e) for s, e in part.spans if not any(d == doc_id and s < qe and qs < e for d, qs, qe in quoted))
         quoted.extend((doc_id, s, e) for s, e in spans)
         if spans:
             out.append(part if spans == part.spans else replace(part, spans=spans))
@@ -354,6 +354,10 @@ class AnswerComposer:
             return [self._sentences(grouped, extend=False, group=True)], every_ask
         chosen = self._select(analysis, passing, verdicts)
         answered = {i for c in chosen for i in verdicts[id(c)].answers}
+        if chosen and len(answered) < len(analysis.asks):
+            for near in self._next_answers(analysis, chosen[0], every_ask - answered, verdicts):
+                chosen.append(near)
+                answered |= verdicts[id(near)].answers
         explain = analysis.answer_type not in TYPED_ANSWERS
         parts = [self._sentences(c, extend=explain, group=analysis.several) for c in chosen]
         if other_documents and analysis.answer_type in (AnswerType.FIGURE, AnswerType.DATE):
@@ -362,6 +366,33 @@ class AnswerComposer:
             if other is not None:
                 parts.append(self._sentences(other, extend=False, group=False))
         return without_repeats(parts), answered
+
+    def _next_answers(
+        self, analysis: QuestionAnalysis, cand: Candidate, unanswered: set[int], verdicts: dict[int, Judgement]
+    ) -> list[Candidate]:
+        """The sentences just after ``cand`` in its paragraph that answer what
+        it leaves unanswered: "…业务范围覆盖 60多个共建国家。" is followed by
+        "…设立…15个绿色产业联合创新中心", the second ask's answer, in a chunk
+        retrieval may not have ranked."""
+        doc_id = cand.hit.chunk.doc_id
+        text = self._doc(cand.hit).text
+        found: list[Candidate] = []
+        left = set(unanswered)
+        last = sections.sentence_at(text, max(cand.end - 1, cand.start))
+        for s, e in sections.following(text, (cand.start, last[1]))[:_NEIGHBOURS]:
+            key = self.retriever.chunk_at(doc_id, s)
+            if key is None:
+                break
+            hit = cand.hit if key == cand.hit.index else self.retriever.hit(key, cand.hit.score, 0.0, 0.0)
+            near = Candidate(hit, s, e, cand.score, self._evidence_in(doc_id, s, e))
+            verdict = self.judge(analysis, near)
+            if not verdict.missing and verdict.answers & left:
+                verdicts[id(near)] = verdict
+                found.append(near)
+                left -= verdict.answers
+            if not left:
+                break
+        return found
 
     def _named_row_group(self, analysis: QuestionAnalysis, passing: list[Candidate]) -> Candidate | None:
         """A table row of the group a list question names by its label

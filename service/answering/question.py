@@ -772,7 +772,14 @@ def _ask(
         single = [w for w, f, at in words if f == "n" and len(w) == 1 and end <= at <= end + 1 and w not in _GENERIC_ATTRIBUTES]
         attribute = before[-2:] + (after[:3] or single)
         bound_to = tuple(w for w in attribute if terms.known(w) or _any_pair_known(w, terms) or w in single)
-        counted = tuple(w for w in _counted(words, end) if len(w) >= 2 and not terms.generic(w))
+        run = _counted(words, end)
+        # A compound the documents have is counted whole: "联合创新中心", whose 联合,
+        # 创新 and 中心 are each too common to bind anything.
+        whole = "".join(run)
+        if len(run) >= 2 and terms.known(whole):
+            counted = (whole,)
+        else:
+            counted = tuple(w for w in run if len(w) >= 2 and not terms.generic(w))
     elif kind in (AnswerType.REASON, AnswerType.DEFINITION, AnswerType.YES_NO):
         attribute, bound_to = after or before[-2:], ()
     elif kind is AnswerType.PLACE:
@@ -807,8 +814,10 @@ def _ask(
 
 def _counted(words: list[tuple[str, str, int]], end: int) -> list[str]:
     """The noun phrase right after a figure's question word and its
-    classifier: "多少辆纯电动公交车" → 纯电动, 公交车; "几趟客运列车" → 客运, 列车."""
-    out: list[str] = []
+    classifier: "多少辆纯电动公交车" → 纯电动, 公交车; "几趟客运列车" → 客运, 列车;
+    "多少个联合创新中心" → 联合, 创新, 中心 (verbs inside a compound noun, none
+    after it: "多少国家参与" → 国家)."""
+    out: list[tuple[str, str]] = []
     expected = end
     for word, flag, at in sorted(words, key=lambda w: w[2]):
         if at < end:
@@ -818,10 +827,12 @@ def _counted(words: list[tuple[str, str, int]], end: int) -> list[str]:
         expected = at + len(word)
         if flag in ("m", "q") and not out:
             continue  # the classifier (辆, 趟)
-        if not (flag.startswith("n") or flag in ("vn", "b", "j", "l")):
+        if not (flag.startswith("n") or flag in ("vn", "v", "b", "j", "l")):
             break
-        out.append(word)
-    return out
+        out.append((word, flag))
+    while out and out[-1][1] == "v":
+        out.pop()
+    return [word for word, _ in out]
 
 
 def _clause_bound(

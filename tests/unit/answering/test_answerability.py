@@ -56,7 +56,6 @@ def test_a_date_is_not_the_figure_asked_for(analysis_of):
     assert judge(analysis, "昆明生物多样性基金规模为15亿元人民币。", "").answers == {0}
 
 
-
 def test_a_count_of_meetings_is_not_a_date_range_nor_an_ordinal(analysis_of):
     analysis = analysis_of("一带一路能源合作伙伴关系开过几次部长会议？")
     dated = "2021年10月 18至 19日，第二届“一带一路”能源部长会议期间，“一带一路”能源合作伙伴关系发布多项成果。"
@@ -97,7 +96,6 @@ def test_the_place_asked_for_is_not_the_place_the_question_names(analysis_of):
     assert not judge(analysis, "成员管理或持有的总资产规模达 41万亿美元，已设立中亚区域办公室。", "").answers
     # Any other place does state one (the sentence lacks 中亚, which the verdict's ``missing`` says).
     assert judge(analysis, "蒙内铁路连接肯尼亚首都内罗毕和东非第一大港蒙巴萨港。", "").answers == {0}
-
 
 
 def test_the_body_asked_about_is_not_the_body_asked_for(analysis_of):

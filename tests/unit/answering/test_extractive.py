@@ -93,3 +93,11 @@ def test_a_sentence_two_parts_reach_is_quoted_once(runtime):
     assert len(quotes) == len(set(quotes))
     assert any("珊瑚移植" in c.quote for c in answer.citations)
     assert any("60%以上" in c.quote for c in answer.citations)
+
+
+def test_an_ask_the_best_sentence_leaves_open_is_answered_by_the_next_one(runtime):
+    answer = ask(runtime, "深圳的一带一路环境技术交流与转移中心业务覆盖多少国家？设了多少个联合创新中心？", 5)
+    quotes = [c.quote for c in answer.citations]
+    assert any("60多个共建国家" in q for q in quotes)
+    assert any("15个绿色产业联合创新中心" in q for q in quotes)
+    assert "未涉及" not in answer.text

@@ -197,3 +197,10 @@ def test_hyphenated_names_are_one_alternative_of_a_follow_up(analysis_of):
     a = analysis_of("澜沧江-湄公河环境合作中心是什么时候成立的？中非环境合作中心呢？")
     groups = {c.text: c.group for c in a.constraints}
     assert groups["澜沧江"] == groups["湄公河"] == groups["中非"] is not None
+
+
+def test_what_a_figure_counts_is_the_compound_after_its_classifier(analysis_of):
+    a = analysis_of("深圳的一带一路环境技术交流与转移中心业务覆盖多少国家？设了多少个联合创新中心？")
+    # 联合 and 创新 are verbs to jieba and, with 中心, too common to bind: the compound does.
+    assert a.asks[1].counted == ("联合创新中心",)
+    assert analysis_of("蒙内铁路每天开行几趟客运列车？").asks[0].counted in (("客运列车",), ("客运", "列车"))
