@@ -66,6 +66,8 @@ _ZH_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (AnswerType.DEFINITION, re.compile(r"什么是|是什么意思|指什么|指的是什么|含义|定义")),
     (AnswerType.YES_NO, re.compile(r"是否|有没有|是不是|能否|可否|吗[？?]?\s*$")),
     (AnswerType.LIST, re.compile(r"哪些|哪几|有什么|包括什么|包含什么|都有|几[项条个点类种]|几个方面")),
+    # "…的环评是谁做的？总目标是什么？": a clause of its own, so the answer has a part for it.
+    (AnswerType.OTHER, re.compile(r"(?<!什么)是什么[？?]?\s*$")),
 )
 _EN_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     # "when" asks only as the clause's question word, not in "…drawn on when building…".

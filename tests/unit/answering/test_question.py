@@ -204,3 +204,11 @@ def test_what_a_figure_counts_is_the_compound_after_its_classifier(analysis_of):
     # 联合 and 创新 are verbs to jieba and, with 中心, too common to bind: the compound does.
     assert a.asks[1].counted == ("联合创新中心",)
     assert analysis_of("蒙内铁路每天开行几趟客运列车？").asks[0].counted in (("客运列车",), ("客运", "列车"))
+
+
+def test_a_closing_what_is_clause_is_an_ask_of_its_own(analysis_of):
+    a = analysis_of("喀喇昆仑公路塔科特至雷科特段改线项目的环评是谁做的？总目标是什么？")
+    assert [ask.answer_type for ask in a.asks] == [AnswerType.PERSON, AnswerType.OTHER]
+    assert a.several
+    # Not "什么是…", which asks for a definition.
+    assert analysis_of("什么是绿色丝路使者计划？").asks[0].answer_type is AnswerType.DEFINITION
