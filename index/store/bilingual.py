@@ -90,6 +90,25 @@ def _english_index() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, .
     return frozen(every), frozen(proper), frozen(glosses_of)
 
 
+@lru_cache(maxsize=1)
+def _kinds_index() -> dict[str, tuple[str, ...]]:
+    """English noun -> the Chinese headwords glossed by a two-word phrase it ends."""
+    kinds: dict[str, set[str]] = {}
+    for phrase, headwords in _english_index()[0].items():
+        parts = phrase.split()
+        if len(parts) == 2:
+            kinds.setdefault(parts[1], set()).update(headwords)
+    return {noun: tuple(sorted(words)) for noun, words in kinds.items()}
+
+
+def kinds_of(noun: str) -> tuple[str, ...]:
+    """Chinese words for kinds of ``noun``, those CC-CEDICT glosses with a
+    two-word phrase ending in it ("town bus" → 公交车): what a question's "buses"
+    may be called in a text when the dictionary's "bus" (公共汽车, 巴士) is not."""
+    index = _kinds_index()
+    return tuple(dict.fromkeys(k for lemma in english_lemmas(noun) for k in index.get(_stem(lemma), ())))
+
+
 def translations(english: str, proper: bool = False) -> tuple[str, ...]:
     """Every Chinese form the dictionary gives ``english`` (a word or a phrase of
     up to three words), whether or not the library uses it; with ``proper``,

@@ -26,7 +26,7 @@ from functools import lru_cache
 import jieba.posseg
 
 from silkqa.index.language import ENGLISH_STOPWORDS, HAN, STOPWORDS, compact, fold, question_language
-from silkqa.index.store.bilingual import chinese_glosses, english_lemmas, translations
+from silkqa.index.store.bilingual import chinese_glosses, english_lemmas, kinds_of, translations
 from silkqa.index.store.lexical import han_bigrams, segmenter
 from silkqa.index.store.types import LexicalStats
 from silkqa.service.answering import sections
@@ -122,11 +122,11 @@ _METADATA: tuple[tuple[MetadataField, re.Pattern[str]], ...] = (
         re.compile(
             # The document is what was issued: the verb ends its clause.
             # Not who approved it first ("经过哪个机构同意才印发的").
-            r"((哪[个些家]|哪几个|什么)(部门|机构|单位|部委)|谁)(?:(?!同意|批准|审议|审定)[^？?，,]){0,6}"
-            r"(发布|印发|出台|颁布|制定|联合发布|联合印发)(的|了)?\s*(呢|吗)?\s*([？?。！!]|$)"
+            r"((哪[个些家]|哪几个|什么)(部门|机构|单位|部委)|谁)(?:(?!同意|批准|审议|审定)[^？?，,]){0,10}"
+            r"(发布|印发|出台|颁布|制定|联合发布|联合印发|联合发)(的|了)?\s*(呢|吗)?\s*([？?。！!]|$)"
             r"|发文机关|发布机构|发布单位"
             r"|\bwho (issued|published|released|wrote|drafted)\b"
-            r"|\bwhich (ministries|ministry|departments|department|agencies|agency)\b.*\b(issue|publish|release)",
+            r"|\bwhich (?:\w+ )?(ministries|ministry|departments|department|agencies|agency)\b.*\b(issue|publish|release)",
             re.I,
         ),
     ),
@@ -650,6 +650,10 @@ def _en_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
         taken.append(m.span())
     words: list[tuple[str, str, int]] = []
     first_word = _EN_WORD.search(text)
+    # Capitalised words the library has that name nothing to check ("Green
+    # Investment Principles"): what the question is about, counted below
+    # against the words no document has.
+    known_capitals = 0
     for m in _EN_NAME_RUN.finditer(text):
         if any(s <= m.start() < e for s, e in taken):
             continue
@@ -672,10 +676,12 @@ def _en_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
             elif not known and translatable and named:
                 # A place or a name the dictionary knows that no document uses (Tanzania).
                 constraints.append(Constraint(_dictionary_form(name), ConstraintKind.NAME, (fold(name),), False))
+            elif _en_forms(name, terms)[1]:
+                known_capitals += len(name.split())
     rest = _masked(text, taken + _wh_spans(text, "en"))
     tokens = [m for m in _EN_WORD.finditer(rest) if fold(m.group(0)) not in _EN_DOCUMENT_WORDS]
     units = 0
-    absent: list[str] = []
+    absent: list[tuple[str, int]] = []
     i = 0
     while i < len(tokens):
         # The longest run of up to three words the dictionary knows ("wind farm" → 风场).
@@ -690,16 +696,16 @@ def _en_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
                 continue
             units += 1
             if not known and translatable and len(phrase) >= 4:
-                absent.append(run[0].group(0))
+                absent.append((run[0].group(0), run[0].start()))
             else:
                 words.append((" ".join(m.group(0) for m in run), "en", run[0].start()))
             break
         i += n
     # As in Chinese: mostly unknown things make a question about something else.
-    if absent and 2 * len(absent) >= units + len(constraints):
-        constraints.extend(Constraint(w, ConstraintKind.TERM, (fold(w),), False) for w in absent)
+    if absent and 2 * len(absent) >= units + known_capitals + len(constraints):
+        constraints.extend(Constraint(w, ConstraintKind.TERM, (fold(w),), False) for w, _ in absent)
     else:
-        words.extend((w, "en", 0) for w in absent)
+        words.extend((w, "en", at) for w, at in absent)
     return constraints, words
 
 
@@ -854,14 +860,31 @@ def _clause_bound(
     return out
 
 
+# Words of the noun phrase after "how many" read for what is counted.
+_MEASURED_WORDS = 3
+
+
 def _en_measured(ask: Ask, start: int, words: list[tuple[str, str, int]], terms: LibraryTerms) -> Ask:
     """An English figure ask bound to what it counts: the words right after
     "how many" (at ``start``: "how many freight trains" → 列车), in the forms the library has."""
-    counted = [w for w, _, at in sorted(words, key=lambda x: x[2]) if start <= at][:1]
-    forms = [f for w in counted for f in _en_forms(w, terms)[0] if HAN.search(f) and not terms.generic(f)]
-    if not forms:
-        return ask
-    return replace(ask, attribute=tuple(counted), bound_to=tuple(dict.fromkeys(forms)))
+    # The noun phrase right after it, head (last word) first: "how many freight trains" → 列车;
+    # nothing past a break ("signatories and supporters … have now": not 'now').
+    run: list[str] = []
+    expected = None
+    for word, _, at in sorted(words, key=lambda x: x[2]):
+        if at < start:
+            continue
+        if expected is not None and at > expected + 1:
+            break
+        run.append(word)
+        expected = at + len(word)
+    for word in reversed(run[:_MEASURED_WORDS]):
+        # Kinds of it too: the dictionary's "bus" is 汽车, the text's 公交车 ("town bus").
+        named = [*_en_forms(word, terms)[0], *(k for k in kinds_of(word) if len(k) >= 2 and terms.known(k))]
+        forms = [f for f in named if HAN.search(f) and not terms.generic(f)]
+        if forms:
+            return replace(ask, attribute=(word,), bound_to=tuple(dict.fromkeys(forms)))
+    return ask
 
 
 def _specific(word: str, terms: LibraryTerms) -> bool:

@@ -212,3 +212,26 @@ def test_a_closing_what_is_clause_is_an_ask_of_its_own(analysis_of):
     assert a.several
     # Not "什么是…", which asks for a definition.
     assert analysis_of("什么是绿色丝路使者计划？").asks[0].answer_type is AnswerType.DEFINITION
+
+
+def test_who_issued_a_named_document_however_it_is_said(analysis_of):
+    a = analysis_of("指导意见是哪几个部门在2017年联合发的？")
+    assert a.documents == {"guiding-opinion-2017"} and a.metadata == (MetadataField.ISSUER,)
+    b = analysis_of("Which four ministries jointly issued the 2017 guiding opinion?")
+    assert b.documents == {"guiding-opinion-2017"} and b.metadata == (MetadataField.ISSUER,)
+
+
+def test_english_words_no_document_has_beside_a_known_name_are_not_what_is_asked_about(analysis_of):
+    # 签字者 and 支持者 (the dictionary's signatories, supporters) are no document's words,
+    # but the Green Investment Principles are what it asks about (46家签署机构…).
+    a = analysis_of("How many signatories and supporters do the Green Investment Principles have now?")
+    assert not [c for c in a.constraints if c.kind is ConstraintKind.TERM]
+    assert not a.asks[0].bound_to, "nor is 'now' what is counted"
+    weather = analysis_of("What is the weather in Beijing?")
+    assert ("weather", ConstraintKind.TERM, False) in _constraints(weather)
+
+
+def test_an_english_count_is_bound_to_the_kinds_of_its_head_noun(analysis_of):
+    # The dictionary's "bus" is 汽车; the report's buses are 公交车 ("town bus").
+    a = analysis_of("How many BYD battery-electric buses had been delivered to Chile by the end of 2022?")
+    assert "公交车" in a.asks[0].bound_to
