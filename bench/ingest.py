@@ -75,7 +75,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(index_dir=Path(tmp) / "index")
-        embedder, seconds = timed(lambda: Embedder(settings.embedding_model))
+        embedder, seconds = timed(lambda: Embedder(settings.embedding_model, backend=settings.embed_backend))
         rows.append(("load the embedding model", f"{seconds:.1f} s", ""))
 
         built, seconds = timed(lambda: build_and_publish(settings, embedder))

@@ -141,7 +141,7 @@ def pooled_vectors(size: str) -> Any:
 def build(size: str, store_name: str, minutes: float, reuse_from: str | None, vectors_like: str | None = None) -> None:
     settings = settings_for(size, store_name)
     state = load_state(size, store_name)
-    embedder = Embedder(settings.embedding_model, threads=settings.embed_threads)
+    embedder = Embedder(settings.embedding_model, threads=settings.embed_threads, backend=settings.embed_backend)
     state.setdefault("chunks_per_copy", chunks_per_copy(settings, embedder))
     store = store_of(settings)
     deadline = time.monotonic() + minutes * 60
@@ -308,7 +308,7 @@ def profile(copies: int) -> None:
 
     settings = Settings()
     options = settings.index_options()
-    embedder = Embedder(settings.embedding_model, threads=1)
+    embedder = Embedder(settings.embedding_model, threads=1, backend=settings.embed_backend)
     sources = [copy_of(s, n) for n in range(1, copies + 1) for s in load_corpus(bundled_corpus_dir())]
     steps = dict.fromkeys(("clean", "chunk", "dense units", "BM25 tokens", "embed", "write segment"), 0.0)
 
@@ -358,7 +358,7 @@ def recall(size: str, queries: int, nprobe: int | None) -> None:
     store = store_of(settings)
     assert isinstance(store, EmbeddedStore)
     view = store.open()
-    embedder = Embedder(settings.embedding_model)
+    embedder = Embedder(settings.embedding_model, backend=settings.embed_backend)
     texts = questions()[:queries]
     vectors = embedder.encode(texts)
     served_ms: list[float] = []

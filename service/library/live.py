@@ -30,7 +30,7 @@ class LiveLibrary:
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> LiveLibrary:
         """The library in the configured store, built or rebuilt first when it must be."""
-        embedder = embedder or Embedder(settings.embedding_model, threads=settings.embed_threads)
+        embedder = embedder or Embedder(settings.embedding_model, threads=settings.embed_threads, backend=settings.embed_backend)
         store = store_of(settings)
         live = cls(settings, ensure_index(settings, embedder, store=store), embedder, store)
         live.current().retriever.find("warm-up 预热", 1)  # loads jieba's dictionary now, not in the first request (~1 s)
