@@ -33,6 +33,8 @@ _MAX_LISTS = 4096
 _TRAIN_PER_LIST = 40
 _TRAIN_ROUNDS = 10
 _ADD_BATCH = 65536
+# Candidates an approximate search re-scores per result asked for (``search``).
+_RESCORE_FACTOR = 2
 
 
 def single_threaded_search() -> None:
@@ -108,17 +110,22 @@ class VectorFile:
 
 def search(
     index: faiss.Index,
+    vectors: VectorFile,
     query: np.ndarray,
     limit: int,
     nprobe: int,
     allowed: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(unit rows, cosine) of the ``limit`` nearest units, best first;
-    ``allowed`` (a packed little-endian bitmap of rows) restricts them."""
+    ``allowed`` (a packed little-endian bitmap of rows) restricts them.
+    An approximate index's 8-bit scores only choose candidates (twice as many
+    as asked for): their cosines are computed again from the float16 vectors,
+    so that ranking and the answer thresholds see the same scores as an exact
+    index would (and recall@10 against exact search rises)."""
     if index.ntotal == 0 or limit <= 0:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     approximate = is_approximate(index)
-    fetch = min(index.ntotal, limit)
+    fetch = min(index.ntotal, _RESCORE_FACTOR * limit if approximate else limit)
     selector = faiss.IDSelectorBitmap(index.ntotal, faiss.swig_ptr(allowed)) if allowed is not None else None
     # FAISS' parameter objects take their fields as attributes.
     params: faiss.SearchParameters
@@ -131,7 +138,12 @@ def search(
         params.sel = selector
     sims, ids = index.search(query.reshape(1, -1).astype(np.float32), fetch, params=params)
     valid = ids[0] >= 0
-    return ids[0][valid], sims[0][valid].astype(np.float32)
+    rows, scores = ids[0][valid], sims[0][valid].astype(np.float32)
+    if approximate:
+        scores = vectors.read(rows) @ query.astype(np.float32)
+        order = np.argsort(-scores, kind="stable")[:limit]
+        rows, scores = rows[order], scores[order]
+    return rows, scores
 
 
 def brute_force(vectors: VectorFile, rows: np.ndarray, query: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:

@@ -432,7 +432,7 @@ class EmbeddedView:
         for part in self.parts:
             segment = part.segment
             if doc_ids is None:
-                rows, sims = dense.search(segment.index, vector, limit, self.nprobe, part.alive_units)
+                rows, sims = dense.search(segment.index, segment.vectors, vector, limit, self.nprobe, part.alive_units)
             else:
                 ranges = self._doc_ranges(part, doc_ids)
                 total = sum(r.unit_count for r in ranges)
@@ -446,7 +446,7 @@ class EmbeddedView:
                     for r in ranges:
                         allowed[r.first_unit : r.first_unit + r.unit_count] = True
                     bitmap = np.packbits(allowed, bitorder="little")
-                    rows, sims = dense.search(segment.index, vector, limit, self.nprobe, bitmap)
+                    rows, sims = dense.search(segment.index, segment.vectors, vector, limit, self.nprobe, bitmap)
             parts.append(DenseHits(segment.key(rows), segment.key(segment.unit_chunk[rows]), sims))
         return dense.merge_hits(parts, limit)
 
