@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from silkqa.index.language import HAN, compact
+from silkqa.index.store.transliteration import transliterations_in
 from silkqa.service.answering.quantities import Quantity, states
 from silkqa.service.answering.question import parts_of_speech
 from silkqa.service.answering.types import AnswerType, Constraint, ConstraintKind, MetadataField, QuestionAnalysis
@@ -75,6 +76,8 @@ def present(constraint: Constraint, evidence: str) -> bool:
         return any(_QUOTE_MARKS.sub("", compact(form)) in bare for form in constraint.forms if form)
     if constraint.abbreviation and any(spelled_out(form, evidence) for form in constraint.forms):
         return True
+    if constraint.transliterated:
+        return bool(transliterations_in(constraint.text, evidence))
     return any(compact(form) in evidence for form in constraint.forms if form)
 
 

@@ -676,6 +676,10 @@ def _en_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
             elif not known and translatable and named:
                 # A place or a name the dictionary knows that no document uses (Tanzania).
                 constraints.append(Constraint(_dictionary_form(name), ConstraintKind.NAME, (fold(name),), False))
+            elif single and _transliterable(name) and not any(_en_forms(name, terms)[1:]):
+                # A foreign name no dictionary has: the evidence must hold its
+                # transliteration (Karot → 卡洛特), which only the evidence can tell.
+                constraints.append(Constraint(name, ConstraintKind.NAME, (), True, transliterated=True))
             elif _en_forms(name, terms)[1]:
                 known_capitals += len(name.split())
     rest = _masked(text, taken + _wh_spans(text, "en"))
@@ -707,6 +711,12 @@ def _en_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
     else:
         words.extend((w, "en", at) for w, at in absent)
     return constraints, words
+
+
+def _transliterable(name: str) -> bool:
+    """A capitalised word of letters long enough to be matched by its sound:
+    not an acronym (ADB), not a short word that sounds like too much."""
+    return re.fullmatch(r"[A-Z][a-z]{3,}", name) is not None
 
 
 def _name_runs(words: list[str]) -> list[tuple[str, bool]]:

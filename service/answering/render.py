@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from silkqa.index.language import compact
+from silkqa.index.store.transliteration import transliterations_in
 from silkqa.index.store.types import IndexedDocument
 from silkqa.service.answering.answerability import Gap, Missing, present
 from silkqa.service.answering.types import Citation, ConstraintKind, Coverage, CoverageStatus, Part, QuestionAnalysis
@@ -110,6 +111,8 @@ def _lead(analysis: QuestionAnalysis, doc: IndexedDocument, citations: Sequence[
     for constraint in analysis.constraints:
         if constraint.kind is ConstraintKind.NAME and re.search(r"[A-Za-z]", constraint.text):
             forms = [f for f in constraint.forms if not re.search(r"[A-Za-z]", f) and compact(f) in quoted]
+            if constraint.transliterated:
+                forms = transliterations_in(constraint.text, quoted)
             if forms:
                 notes.append(f"{constraint.text} = {forms[0]}")
     return f"From the {title}" + (f" ({'; '.join(dict.fromkeys(notes))})" if notes else "") + ":"

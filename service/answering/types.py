@@ -64,6 +64,9 @@ class Constraint:
     # found as its characters in order within one name, so the library's
     # vocabulary cannot tell whether a document has it, only evidence can.
     abbreviation: bool = False
+    # A foreign name no dictionary has (Karot, Mozura): found by its sound as
+    # the documents' transliteration (卡洛特, 莫祖拉) in the evidence itself.
+    transliterated: bool = False
 
 
 class MetadataField(StrEnum):

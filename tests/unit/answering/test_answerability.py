@@ -136,3 +136,16 @@ def test_a_short_form_is_found_spelled_out_in_the_evidence():
     # Not across a pause, nor out of order.
     assert not spelled_out("亚投行", compact("亚洲国家的投资，银行"))
     assert not spelled_out("行投亚", report)
+
+
+KAROT = "巴基斯坦卡洛特水电站项目是中巴经济走廊首个水电项目，于2022年 6月正式投入运营。"
+NEPAL = "中国与尼泊尔签署了《关于共建“一带一路”合作的谅解备忘录》，推动水电等清洁能源合作。"  # the shape of a Nepal sentence
+
+
+def test_a_foreign_name_no_dictionary_has_must_be_heard_in_the_evidence(analysis_of):
+    analysis = analysis_of("When did the Karot hydropower station start operating?")
+    (karot,) = [c for c in analysis.constraints if c.text == "Karot"]
+    assert karot.transliterated and karot.in_library  # only the evidence can tell
+    assert judge(analysis, KAROT, "").ok
+    j = judge(analysis, NEPAL, "")
+    assert ("Karot", Gap.NOT_WITH) in {(m.what, m.gap) for m in j.missing}

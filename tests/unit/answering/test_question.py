@@ -235,3 +235,10 @@ def test_an_english_count_is_bound_to_the_kinds_of_its_head_noun(analysis_of):
     # The dictionary's "bus" is 汽车; the report's buses are 公交车 ("town bus").
     a = analysis_of("How many BYD battery-electric buses had been delivered to Chile by the end of 2022?")
     assert "公交车" in a.asks[0].bound_to
+
+
+def test_only_a_capitalised_word_no_dictionary_has_is_matched_by_sound(analysis_of):
+    a = analysis_of("How much did the Shymkent refinery upgrade in Kazakhstan cut pollutant emissions?")
+    assert [c.text for c in a.constraints if c.transliterated] == ["Shymkent"]  # Kazakhstan is in the dictionary
+    # Acronyms and short words are not names to hear.
+    assert not [c for c in analysis_of("What does the ADB say about Asia?").constraints if c.transliterated]
