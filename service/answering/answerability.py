@@ -175,6 +175,8 @@ def detail_word(lang: str, kind: AnswerType) -> str:
 _NOT_A_FIGURE = re.compile(
     r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*(?:[至—–-]\s*\d{1,2}\s*)?日"
     r"|第\s*[\d一二三四五六七八九十]+|[A-Za-z]+\d+|\d{4}\s*[—–-]\s*\d{4}"
+    # "一大批…项目": a great many, not a count (三大炼厂 is three).
+    r"|(?<![\d一二两三四五六七八九十百千万亿])一大"
 )
 # Bodies and places too general to name the one asked for: "委托老挝本地公司",
 # "我国", "沿线国家".

@@ -87,7 +87,12 @@ _EN_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (AnswerType.PLACE, re.compile(r"\bwhere\b|\bwhich (?:[A-Za-z]+ ){0,2}(countr|cit|region|port|province)\w*", re.I)),
     (
         AnswerType.FIGURE,
-        re.compile(r"\bhow (many|much|long|large|big|far|high)\b|\bwhat (share|percentage|proportion|amount)\b", re.I),
+        re.compile(
+            r"\bhow (many|much|long|large|big|far|high)\b|\bwhat (share|percentage|proportion|amount)\b"
+            # "What is the Mozura wind farm's annual output?": a figure named by what it measures.
+            r"|\bwhat (?:is|was|are|were) (?:the |its )?(?:[\w'’-]+ ){0,5}?(?:capacity|output|length|investment|cost)\b",
+            re.I,
+        ),
     ),
     (AnswerType.REASON, re.compile(r"\bwhy\b|\bwhat (is|was) the reason\b|\bfor what reason\b", re.I)),
     (AnswerType.DEFINITION, re.compile(r"\bwhat (is|are) meant by\b|\bwhat does .+ mean\b|\bdefin(e|ition)\b", re.I)),

@@ -149,3 +149,14 @@ def test_a_foreign_name_no_dictionary_has_must_be_heard_in_the_evidence(analysis
     assert judge(analysis, KAROT, "").ok
     j = judge(analysis, NEPAL, "")
     assert ("Karot", Gap.NOT_WITH) in {(m.what, m.gap) for m in j.missing}
+
+
+# The report's list of projects: "一大批" is many, no figure.
+PROJECTS = "埃塞俄比亚阿达玛风电项目、黑山莫祖拉风电项目、越南九安风电项目等一大批清洁、高效、优质的可再生能源项目相继建成。"
+MOZURA = "项目每年提供清洁电力 1.1亿度，约占黑山全国发电总量的 5%。"
+
+
+def test_a_great_many_is_no_figure(analysis_of):
+    analysis = analysis_of("What is the Mozura wind farm's annual output?")
+    assert not judge(analysis, PROJECTS, "").ok
+    assert judge(analysis, MOZURA, "黑山莫祖拉风电项目").ok

@@ -242,3 +242,10 @@ def test_only_a_capitalised_word_no_dictionary_has_is_matched_by_sound(analysis_
     assert [c.text for c in a.constraints if c.transliterated] == ["Shymkent"]  # Kazakhstan is in the dictionary
     # Acronyms and short words are not names to hear.
     assert not [c for c in analysis_of("What does the ADB say about Asia?").constraints if c.transliterated]
+
+
+def test_a_figure_named_by_what_it_measures_is_a_figure(analysis_of):
+    assert analysis_of("What is the Mozura wind farm's annual output?").asks[0].answer_type is AnswerType.FIGURE
+    karot = analysis_of("What is the installed capacity of the Karot hydropower station?")
+    assert karot.asks[0].answer_type is AnswerType.FIGURE and karot.asks[0].quantities == {Quantity.POWER}
+    assert analysis_of("What is the Mozura wind farm?").asks[0].answer_type is not AnswerType.FIGURE
