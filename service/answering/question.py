@@ -208,8 +208,9 @@ _NUMBER_WITH_UNIT = re.compile(
     r"(公里|千米|千瓦|兆瓦|吨|美元|元|人民币|公顷|辆|台|户|个|家|项|座|名|人|%|％|km|MW|GW)",
     re.I,
 )
-_ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+[届次批期轮]|首[届次批期轮]")
-_ORDINAL_UNITS = "届次批期轮"
+# 个 too: "越南第二个现代化垃圾焚烧项目" is not the one the report calls 第一个.
+_ORDINAL_UNITS = "届次批期轮个"
+_ORDINAL = re.compile(rf"第[一二三四五六七八九十\d]+[{_ORDINAL_UNITS}]|首[{_ORDINAL_UNITS}]")
 _ORDINAL_SYNONYMS = {f"第一{u}": (f"首{u}",) for u in _ORDINAL_UNITS} | {f"首{u}": (f"第一{u}",) for u in _ORDINAL_UNITS}
 _EN_ORDINALS = dict(
     zip("first second third fourth fifth sixth seventh eighth ninth tenth".split(), "一二三四五六七八九十", strict=True)

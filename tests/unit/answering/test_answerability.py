@@ -160,3 +160,13 @@ def test_a_great_many_is_no_figure(analysis_of):
     analysis = analysis_of("What is the Mozura wind farm's annual output?")
     assert not judge(analysis, PROJECTS, "").ok
     assert judge(analysis, MOZURA, "黑山莫祖拉风电项目").ok
+
+
+CAN_THO = "由中国企业投资、建设和运营的芹苴垃圾焚烧发电项目是越南第一个现代化、采用高标准建设的垃圾焚烧发电项目。"
+
+
+def test_an_ordinal_the_question_asserts_must_be_the_texts(analysis_of):
+    # The report calls the Can Tho plant Vietnam's first: a question that says "second" has a false premise.
+    j = judge(analysis_of("越南芹苴垃圾发电项目是越南第二个现代化垃圾焚烧项目，第一个是哪个？"), CAN_THO, "")
+    assert not j.ok and "第二个" in {m.what for m in j.missing}
+    assert judge(analysis_of("越南第一个现代化垃圾焚烧发电项目是哪个？"), CAN_THO, "").ok
