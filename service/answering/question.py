@@ -461,6 +461,32 @@ def _merge_names(tokens: list[tuple[str, str, int]], terms: LibraryTerms) -> lis
     return merged
 
 
+def _hyphenated_names(text: str, terms: LibraryTerms) -> list[tuple[str, int, int]]:
+    """(name, start, end) of each programme or body named by a hyphenated pair
+    and the nouns after it ("中国-东盟生态友好城市伙伴关系"), as long as the library
+    has it: one name, which no piece of it stands for (中国 is every passage,
+    东盟 many; the partnership is one table row of the cooperation plan)."""
+    out = []
+    tokens = parts_of_speech(text)
+    for i, (word, _, _) in enumerate(tokens):
+        if not (_HYPHEN.fullmatch(word) and 0 < i < len(tokens) - 1) or not HAN_ONLY.fullmatch(tokens[i - 1][0]):
+            continue
+        start = tokens[i - 1][2]
+        ends = []
+        for later, flag, later_at in tokens[i + 1 :]:
+            # 合作 (a verbal noun to jieba) belongs to 环境合作中心.
+            if flag not in _NAME_PIECE_TAGS | {"vn"} or flag == "x" or not HAN_ONLY.fullmatch(later):
+                break
+            ends.append(later_at + len(later))
+        # The longest run the library has, the pair alone at least.
+        for end in reversed(ends):
+            name = text[start:end]
+            if terms.known(name) and not terms.generic(name):
+                out.append((name, start, end))
+                break
+    return out
+
+
 def _wh_spans(text: str, lang: str) -> list[tuple[int, int]]:
     """Where the question words are: asked about, not constraints."""
     patterns = [p for _, p in (_ZH_TYPES if lang == "zh" else _EN_TYPES)] + [_ZH_QUESTION_WORDS]
@@ -485,6 +511,9 @@ def _zh_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
         known = any(terms.known(f) for f in forms)
         found.append((Constraint(m.group(0), ConstraintKind.NUMBER, forms, known), *m.span()))
         taken.append(m.span())
+    for name, start, end in _hyphenated_names(text, terms):
+        found.append((Constraint(name, ConstraintKind.NAME, (fold(name),), True), start, end))
+        taken.append((start, end))
     for m in _NUMBER_WITH_UNIT.finditer(text):
         if any(s <= m.start() < e for s, e in taken):
             continue

@@ -170,3 +170,13 @@ def test_an_ordinal_the_question_asserts_must_be_the_texts(analysis_of):
     j = judge(analysis_of("越南芹苴垃圾发电项目是越南第二个现代化垃圾焚烧项目，第一个是哪个？"), CAN_THO, "")
     assert not j.ok and "第二个" in {m.what for m in j.missing}
     assert judge(analysis_of("越南第一个现代化垃圾焚烧发电项目是哪个？"), CAN_THO, "").ok
+
+
+GUIDE_NGO = "支持环保社会组织与沿线国家相关机构建立合作伙伴关系，联合开展形式多样的生态环保公益活动。"  # the guiding opinion
+
+
+def test_a_partnership_is_not_any_partnership(analysis_of):
+    j = judge(
+        analysis_of("指导意见打算怎么推进中国-东盟生态友好城市伙伴关系？"), GUIDE_NGO, "关于推进绿色“一带一路”建设的指导意见"
+    )
+    assert not j.ok and "中国-东盟生态友好城市伙伴关系" in {m.what for m in j.missing}
