@@ -696,6 +696,12 @@ def _en_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
         capitals = [w for w in re.split(r"\s+", re.sub(r"[-–—]", "-", m.group(0))) if w]
         if first_word and m.start() == first_word.start() and not capitals[0].isupper():
             capitals = capitals[1:]  # a capital that starts the question says nothing
+        # A name no dictionary has as a whole ("BRI International Green
+        # Development Coalition"): the evidence must at least name its kind
+        # (联盟), or it is about another body. A possessive ends a name.
+        run = " ".join(re.split(r"(?<=['’])\s", " ".join(capitals))[0].split())
+        if len(run.split()) >= 2 and not translations(run) and (head := _head_forms(run, terms)):
+            constraints.append(Constraint(run.rstrip("'’"), ConstraintKind.NAME, head, True, kind_only=True))
         for name, single in _name_runs(capitals):
             if single and (name.lower() in ENGLISH_STOPWORDS or name.lower() in _EN_DOCUMENT_WORDS):
                 continue
@@ -746,6 +752,19 @@ def _en_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
     else:
         words.extend((w, "en", at) for w, at in absent)
     return constraints, words
+
+
+def _head_forms(name: str, terms: LibraryTerms) -> tuple[str, ...]:
+    """The library's Chinese words for the last word of a multi-word name
+    (Coalition → 联盟, Fund → 基金), unless that word says nothing of what the
+    name is (Road, Initiative) or the name is a hyphenated pair of places."""
+    words = name.split()
+    head = words[-1].lower().rstrip("'’").removesuffix("'s").removesuffix("’s")
+    # A place (Central Asia) or a hyphenated pair names where, not what kind of thing.
+    if len(words) < 2 or head in _EN_COMMON_CAPITALS or "-" in head or _is_place_or_name(head):
+        return ()
+    forms = [c for lemma in english_lemmas(head) for c in translations(lemma) if len(c) >= 2 and terms.known(c)]
+    return tuple(dict.fromkeys(fold(c) for c in forms))
 
 
 def _transliterable(name: str) -> bool:

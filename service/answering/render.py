@@ -109,7 +109,7 @@ def _lead(analysis: QuestionAnalysis, doc: IndexedDocument, citations: Sequence[
     quoted = compact("".join(c.quote for c in citations))
     notes = [f for c in citations for f in english_figures(c.quote)]
     for constraint in analysis.constraints:
-        if constraint.kind is ConstraintKind.NAME and re.search(r"[A-Za-z]", constraint.text):
+        if constraint.kind is ConstraintKind.NAME and not constraint.kind_only and re.search(r"[A-Za-z]", constraint.text):
             forms = [f for f in constraint.forms if not re.search(r"[A-Za-z]", f) and compact(f) in quoted]
             if constraint.transliterated:
                 forms = transliterations_in(constraint.text, quoted)

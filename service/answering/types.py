@@ -67,6 +67,10 @@ class Constraint:
     # A foreign name no dictionary has (Karot, Mozura): found by its sound as
     # the documents' transliteration (卡洛特, 莫祖拉) in the evidence itself.
     transliterated: bool = False
+    # Only the kind of a name no dictionary has as a whole (the Coalition of
+    # "BRI International Green Development Coalition" → 联盟): what the
+    # evidence must name, but no translation of the name.
+    kind_only: bool = False
 
 
 class MetadataField(StrEnum):

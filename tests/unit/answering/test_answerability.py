@@ -180,3 +180,16 @@ def test_a_partnership_is_not_any_partnership(analysis_of):
         analysis_of("指导意见打算怎么推进中国-东盟生态友好城市伙伴关系？"), GUIDE_NGO, "关于推进绿色“一带一路”建设的指导意见"
     )
     assert not j.ok and "中国-东盟生态友好城市伙伴关系" in {m.what for m in j.missing}
+
+
+ENERGY_PARTNERSHIP = (
+    "在能源领域，中国于 2019年 4月与有关共建国家共同发起成立“一带一路”能源合作伙伴关系，截至2023年11月，成员国已达到33个。"
+)
+
+
+def test_another_body_is_not_the_coalition_asked_about(analysis_of):
+    analysis = analysis_of(
+        "How many members did the BRI International Green Development Coalition have when it was launched in 2019?"
+    )
+    j = judge(analysis, ENERGY_PARTNERSHIP, "")
+    assert not j.ok and "BRI International Green Development Coalition" in {m.what for m in j.missing}

@@ -258,3 +258,12 @@ def test_a_hyphenated_programme_is_one_name(analysis_of):
     # Nouns after the pair are kept only as far as the name goes ("和" ends it).
     (base,) = analysis_of("中国-东盟环保技术和产业合作示范基地在哪里？").constraints
     assert base.text.startswith("中国-东盟") and "和" not in base.text
+
+
+def test_a_name_no_dictionary_has_must_at_least_name_its_kind(analysis_of):
+    a = analysis_of("How does the BRI International Green Development Coalition work with the Green Climate Fund?")
+    kinds = {c.text: c.forms for c in a.constraints if c.kind_only}
+    assert "联盟" in kinds["BRI International Green Development Coalition"] and "基金" in kinds["Green Climate Fund"]
+    # A possessive ends the name; a place is no kind of thing.
+    b = analysis_of("In which city is the Green Investment Principles' Central Asia regional office?")
+    assert [c.text for c in b.constraints if c.kind_only] == ["Green Investment Principles"]
