@@ -699,9 +699,9 @@ def _en_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
         # A name no dictionary has as a whole ("BRI International Green
         # Development Coalition"): the evidence must at least name its kind
         # (联盟), or it is about another body. A possessive ends a name.
-        run = " ".join(re.split(r"(?<=['’])\s", " ".join(capitals))[0].split())
-        if len(run.split()) >= 2 and not translations(run) and (head := _head_forms(run, terms)):
-            constraints.append(Constraint(run.rstrip("'’"), ConstraintKind.NAME, head, True, kind_only=True))
+        whole = re.split(r"(?<=['’])\s", " ".join(capitals))[0]
+        if len(whole.split()) >= 2 and not translations(whole) and (head := _head_forms(whole, terms)):
+            constraints.append(Constraint(whole.rstrip("'’"), ConstraintKind.NAME, head, True, kind_only=True))
         for name, single in _name_runs(capitals):
             if single and (name.lower() in ENGLISH_STOPWORDS or name.lower() in _EN_DOCUMENT_WORDS):
                 continue
