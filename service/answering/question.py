@@ -225,6 +225,7 @@ _EN_ORDINAL = re.compile(
 )
 _QUOTED = re.compile(r"《([^》]{2,60})》|“([^”]{2,40})”|\"([^\"]{2,40})\"")
 # A run of capitalised words, hyphenated or not: "Abu Dhabi", "China–Europe Railway Express".
+_EN_PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:%|per\s?cent\b)", re.I)
 _EN_NAME_RUN = re.compile(r"\b[A-Z][A-Za-z'’]*(?:(?:\s+|[-–—])[A-Z][A-Za-z'’]*)*")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
 # What a list is of, too general to be looked for in its items.
@@ -675,6 +676,10 @@ def _en_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
             taken.append(m.span())
     for m in _YEAR.finditer(text):
         constraints.append(Constraint(m.group(1), ConstraintKind.YEAR, (m.group(1),), terms.known(m.group(1))))
+    for m in _EN_PERCENT.finditer(text):
+        # "Given that the region holds under 10% of the world's population": the text says 70%.
+        constraints.append(Constraint(m.group(0), ConstraintKind.NUMBER, (f"{m.group(1)}%", f"{m.group(1)}％"), True))
+        taken.append(m.span())
     for m in _EN_ORDINAL.finditer(text):
         # "the second ... Conference" is 第二届: the ordinal must be there, as in Chinese.
         numeral = _EN_ORDINALS[m.group(1).lower()]

@@ -222,6 +222,13 @@ def abstention_reason(
             clauses.append("所提供的文档中没有找到能够回答这个问题的内容")
         else:
             clauses.append("the documents do not cover this question")
+        # No sentence is close enough to quote, but the nearest ones still say what they lack.
+        lacks = [f"没有提到{join(not_with)}" if zh else f"do not mention {join(not_with)}"] if not_with else []
+        if detail:
+            lacks.append(f"没有说明{join(detail)}" if zh else f"do not give {join(detail)}")
+        if lacks:
+            nearest_say = "最接近的段落" + "，也".join(lacks) if zh else "the nearest passages " + " or ".join(lacks)
+            clauses[-1] += ("：" if zh else ": ") + nearest_say
     text = ("；" if zh else "; ").join(clauses)
     tail = "。下面列出最接近的段落，仅供参考。" if zh else ". The closest passages are listed for reference only."
     return (text[0].upper() + text[1:] if not zh else text) + tail

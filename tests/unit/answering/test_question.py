@@ -267,3 +267,10 @@ def test_a_name_no_dictionary_has_must_at_least_name_its_kind(analysis_of):
     # A possessive ends the name; a place is no kind of thing.
     b = analysis_of("In which city is the Green Investment Principles' Central Asia regional office?")
     assert [c.text for c in b.constraints if c.kind_only] == ["Green Investment Principles"]
+
+
+def test_a_percentage_an_english_question_states_must_be_the_texts(analysis_of):
+    a = analysis_of(
+        "Given that the BRI region holds under 10% of the world's population, why does the strategy paper call it densely populated?"
+    )
+    assert [(c.text, c.forms[0]) for c in a.constraints if c.kind is ConstraintKind.NUMBER] == [("10%", "10%")]

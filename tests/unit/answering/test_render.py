@@ -51,3 +51,13 @@ def test_an_abstention_quotes_the_nearest_sentence_only_when_it_shares_a_named_t
     nearest = "蒙内铁路全长 471公里，连接肯尼亚首都内罗毕和东非第一大港蒙巴萨港。"
     reason = abstention_reason(tanzania, [Missing("坦桑尼亚", Gap.ABSENT), Missing("地点", Gap.DETAIL)], nearest, None, [])
     assert reason.startswith("文件提到：“蒙内铁路全长471公里，连接肯尼亚首都内罗毕和东非第一大港蒙巴萨港。”，但没有提到坦桑尼亚")
+
+
+def test_with_nothing_close_enough_to_quote_the_abstention_still_says_what_is_lacking(analysis_of):
+    analysis = analysis_of("Given that the BRI region holds under 10% of the world's population, why is it densely populated?")
+    reason = abstention_reason(analysis, [Missing("10%", Gap.NOT_WITH), Missing("the reason", Gap.DETAIL)], None, None, [])
+    assert reason.startswith(
+        "The documents do not cover this question: the nearest passages do not mention 10% or do not give the reason."
+    )
+    zh = abstention_reason(analysis_of("蒙内铁路一共投资了多少钱？"), [Missing("投资的金额", Gap.DETAIL)], None, None, [])
+    assert zh.startswith("所提供的文档中没有找到能够回答这个问题的内容：最接近的段落没有说明投资的金额。")
