@@ -41,6 +41,7 @@ class Gap(StrEnum):
     ABSENT = "absent"  # no document contains it
     NOT_WITH = "not_with"  # documents contain it, not this evidence
     DETAIL = "detail"  # the evidence is about the subject but lacks the asked detail
+    CONTRADICTED = "contradicted"  # the evidence says it was done where the question says it was not
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,17 @@ def spelled_out(short: str, evidence: str) -> bool:
 def _in_order(word: str, evidence: str, gap: str) -> bool:
     """Whether ``evidence`` holds the characters of ``word`` in order, ``gap`` (a pattern) between each two."""
     return re.search(gap.join(re.escape(ch) for ch in word), evidence) is not None
+
+
+_NEGATION = re.compile(r"[没未不无非]|缺乏|尚待|有待")
+
+
+def affirms(word: str, evidence: str) -> bool:
+    """Whether ``evidence`` (already ``compact``) says ``word`` was done: it
+    mentions it (环评 as 环境影响评价 too, its characters in order a few
+    apart) with no negation just before ("项目积极开展环境影响评价工作" does; "未开展环评" does not)."""
+    m = re.search(".{0,4}".join(re.escape(ch) for ch in compact(word)), evidence)
+    return m is not None and not _NEGATION.search(evidence[max(0, m.start() - 4) : m.start()])
 
 
 def mentions(word: str, evidence: str) -> bool:
@@ -251,6 +263,7 @@ def judge(analysis: QuestionAnalysis, sentence: str, context: str) -> Judgement:
             continue  # judged with its ask
         elif not present(constraint, around):
             missing.append(Missing(constraint.text, Gap.NOT_WITH))
+    missing.extend(Missing(word, Gap.CONTRADICTED) for word in analysis.denied if affirms(word, body))
     answers: set[int] = set()
     lacking: list[Missing] = []
     words = _QUANTITY_WORDS[analysis.lang]

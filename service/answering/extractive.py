@@ -232,6 +232,11 @@ class AnswerComposer:
         considered = relevant or candidates[:5]
         verdicts = {id(c): self.judge(analysis, c) for c in considered}
         passing = [c for c in relevant if verdicts[id(c)].ok]
+        contradicting = [c for c in relevant if any(m.gap is Gap.CONTRADICTED for m in verdicts[id(c)].missing)]
+        if contradicting:
+            # The documents say it was done ("项目积极开展环境影响评价工作"): whatever
+            # else the question asks rests on a premise they contradict.
+            return self._abstain(analysis, contradicting, verdicts, hits, confidence)
         if not passing:
             passing = self._anchored(analysis, candidates, threshold, verdicts)
         named = analysis.documents

@@ -225,6 +225,11 @@ _EN_ORDINAL = re.compile(
 )
 _QUOTED = re.compile(r"《([^》]{2,60})》|“([^”]{2,40})”|\"([^\"]{2,40})\"")
 # A run of capitalised words, hyphenated or not: "Abu Dhabi", "China–Europe Railway Express".
+# "为什么没做环评就开工了": a reason asked for something taken as not done.
+_DENIED = re.compile(
+    r"(?:为什么|为何|怎么)[^，,。？?]{0,8}?(?:没有|没|未|并未|从未|不曾)(?:做|进行|开展|搞|经过|经|通过|提到|提及|涉及|说明)?"
+    r"([\u4e00-\u9fff]{2,4}?)(?=就|便|而|却|[，,。？?]|$)"
+)
 _EN_PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:%|per\s?cent\b)", re.I)
 _EN_NAME_RUN = re.compile(r"\b[A-Z][A-Za-z'’]*(?:(?:\s+|[-–—])[A-Z][A-Za-z'’]*)*")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
@@ -1025,6 +1030,7 @@ def analyze(
         compare=bool(_COMPARE.search(question)) and (len(documents) >= 2 or several),
         metadata=metadata_fields(question) if documents and not other_title else (),
         part=_numeral(part) if part is not None else None,
+        denied=tuple(m.group(1) for m in _DENIED.finditer(question)) if lang == "zh" else (),
     )
 
 

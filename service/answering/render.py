@@ -198,7 +198,16 @@ def abstention_reason(
         nearest = None
     said = f"“{_short(nearest)}”" if nearest else None
     clauses: list[str] = []
-    if said and (absent or not_with or detail):
+    contradicted = [m.what for m in missing if m.gap is Gap.CONTRADICTED]
+    if said and contradicted:
+        # The question takes for not done what the documents say was done.
+        done = join(contradicted)
+        clauses.append(
+            f"文件提到：{said}，与问题所说的“没有{done}”不符"
+            if zh
+            else f"the documents say {said}, which contradicts the question's premise about {done}"
+        )
+    elif said and (absent or not_with or detail):
         # What the documents do say, then what they lack: "文件提到：“蒙内铁路全长
         # 471公里，连接…内罗毕和…蒙巴萨港…”，但没有提到坦桑尼亚".
         unnamed = absent + not_with

@@ -109,6 +109,9 @@ class QuestionAnalysis:
     compare: bool  # one part per named document or item
     metadata: tuple[MetadataField, ...]  # a named document's particulars it asks for (issuer, date, number)
     part: str | None = None  # the numeral of the part it names ("第四部分" → "四")
+    # What the question takes for not done ("为什么没做环评就开工了" → 环评): evidence
+    # that it was done contradicts the question instead of answering it.
+    denied: tuple[str, ...] = ()
 
     @property
     def answer_type(self) -> AnswerType:

@@ -193,3 +193,16 @@ def test_another_body_is_not_the_coalition_asked_about(analysis_of):
     )
     j = judge(analysis, ENERGY_PARTNERSHIP, "")
     assert not j.ok and "BRI International Green Development Coalition" in {m.what for m in j.missing}
+
+
+LAOS_EIA = "项目积极开展环境影响评价工作，委托老挝本地公司结合项目实际编制环评报告。"
+
+
+def test_a_premise_that_something_was_not_done_is_contradicted_by_a_text_that_says_it_was(analysis_of):
+    analysis = analysis_of("中老铁路为什么没做环评就开工了")
+    assert analysis.denied == ("环评",)
+    j = judge(analysis, LAOS_EIA, "中老铁路项目")
+    assert ("环评", Gap.CONTRADICTED) in {(m.what, m.gap) for m in j.missing}
+    # A text that says it was not done agrees with the premise.
+    assert not judge(analysis, compact("该项目未开展环评。"), "中老铁路项目").missing
+    assert analysis_of("为什么项目未经环评就开工？").denied == ("环评",)

@@ -61,3 +61,10 @@ def test_with_nothing_close_enough_to_quote_the_abstention_still_says_what_is_la
     )
     zh = abstention_reason(analysis_of("蒙内铁路一共投资了多少钱？"), [Missing("投资的金额", Gap.DETAIL)], None, None, [])
     assert zh.startswith("所提供的文档中没有找到能够回答这个问题的内容：最接近的段落没有说明投资的金额。")
+
+
+def test_a_contradicted_premise_is_said_to_be(analysis_of):
+    analysis = analysis_of("中老铁路为什么没做环评就开工了")
+    nearest = "项目积极开展环境影响评价工作，委托老挝本地公司结合项目实际编制环评报告。"
+    reason = abstention_reason(analysis, [Missing("环评", Gap.CONTRADICTED)], nearest, None, [])
+    assert reason.startswith("文件提到：“项目积极开展环境影响评价工作") and "与问题所说的“没有环评”不符" in reason
