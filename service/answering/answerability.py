@@ -22,7 +22,7 @@ from enum import StrEnum
 from silkqa.index.language import HAN, compact
 from silkqa.index.store.transliteration import transliterations_in
 from silkqa.service.answering.quantities import Quantity, states
-from silkqa.service.answering.question import parts_of_speech
+from silkqa.service.answering.question import parts_of_speech, place_within
 from silkqa.service.answering.types import AnswerType, Constraint, ConstraintKind, MetadataField, QuestionAnalysis
 
 _HAS_FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万亿]+(?:个|项|家|座|条|名|次|届|批|类|大|种)")
@@ -79,7 +79,13 @@ def present(constraint: Constraint, evidence: str) -> bool:
         return True
     if constraint.transliterated:
         return bool(transliterations_in(constraint.text, evidence))
-    return any(compact(form) in evidence for form in constraint.forms if form)
+    return any(_names(compact(form), evidence) for form in constraint.forms if form)
+
+
+def _names(form: str, evidence: str) -> bool:
+    """Whether ``evidence`` names ``form`` somewhere other than inside a longer
+    place ("Which Indian ministry…" is not answered by 印度尼西亚)."""
+    return any(not place_within(evidence, m.start(), m.end()) for m in re.finditer(re.escape(form), evidence))
 
 
 # At most this many characters of a full name between two of its short form's.

@@ -327,6 +327,16 @@ def asks_plural(question: str) -> bool:
     return _PLURAL_EN.search(question) is not None
 
 
+def place_within(text: str, start: int, end: int) -> bool:
+    """Whether the place at ``text[start:end]`` is only part of a longer one
+    jieba knows: 印度 in 印度尼西亚, 苏丹 in 南苏丹, 几内亚 in 巴布亚新几内亚."""
+    tags = _pos_tokenizer().word_tag_tab
+    if tags.get(text[start:end]) != "ns":
+        return False
+    longer = (text[max(0, start - k) : end + j] for k in range(5) for j in range(5) if j or k)
+    return any(tags.get(word) == "ns" for word in longer)
+
+
 def in_dictionary(word: str) -> bool:
     """Whether jieba's dictionary has ``word`` (疫苗), not only its segmenter's
     guess at an unknown stretch (方签 out of "哪几方签的")."""

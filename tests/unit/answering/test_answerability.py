@@ -206,3 +206,12 @@ def test_a_premise_that_something_was_not_done_is_contradicted_by_a_text_that_sa
     # A text that says it was not done agrees with the premise.
     assert not judge(analysis, compact("该项目未开展环评。"), "中老铁路项目").missing
     assert analysis_of("为什么项目未经环评就开工？").denied == ("环评",)
+
+
+MOUS = "与俄罗斯、匈牙利、印度尼西亚、巴布亚新几内亚等国政府签署绿色发展领域投资合作谅解备忘录。"
+
+
+def test_a_place_inside_a_longer_place_is_not_named(analysis_of):
+    j = judge(analysis_of("Which Indian ministry signed the desertification initiative?"), MOUS, "")
+    assert "Indian" in {m.what for m in j.missing}  # 印度 only as part of 印度尼西亚
+    assert not judge(analysis_of("中国和匈牙利签署了什么备忘录？"), MOUS, "").missing
