@@ -244,7 +244,7 @@ HAN_ONLY = re.compile(r"[\u3400-\u9fff]+")
 _GENERIC_SHARE = 0.05
 # Bodies a question asks for by a class whose members are named with it:
 # "哪家中资银行" wants a "…银行"; "哪个部门" wants any body (``answerability``).
-_NAMED_KINDS = ("银行", "公司")
+_NAMED_KINDS = {"银行": "bank", "公司": "compan"}  # and how an English question says it
 # Asking how something is done: "采用什么方式招标", "以什么形式合作".
 _MANNER = re.compile(r"(?:什么|哪种|何种|哪一种)(?:方式|形式|方法|模式|渠道|途径)")
 
@@ -883,7 +883,8 @@ def _ask(
         # specific word of the clause binds it (``analyze`` drops the subject's own head).
         attribute = after or before[-2:]
         bound_to = tuple(w for w in (*before[-2:], *after) if _specific(w, terms))
-        kind_of = next((k for k in _NAMED_KINDS if m.group(0).endswith(k)), "")
+        asked = m.group(0).lower()
+        kind_of = next((k for k, en in _NAMED_KINDS.items() if asked.endswith(k) or en in asked), "")
     elif kind is AnswerType.OTHER and _MANNER.search(clause):
         # "采用什么方式招标": the manner of an act is asked, so the act must be there.
         attribute = after or before[-2:]

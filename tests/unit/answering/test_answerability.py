@@ -215,3 +215,12 @@ def test_a_place_inside_a_longer_place_is_not_named(analysis_of):
     j = judge(analysis_of("Which Indian ministry signed the desertification initiative?"), MOUS, "")
     assert "Indian" in {m.what for m in j.missing}  # 印度 only as part of 印度尼西亚
     assert not judge(analysis_of("中国和匈牙利签署了什么备忘录？"), MOUS, "").missing
+
+
+TEMA_PORT = "加纳特马新集装箱码头工程项目位于非洲西部几内亚湾，是加纳目前最大的水上工程项目，项目由中国企业承建，2020年 6月完工。"
+
+
+def test_which_company_asks_for_a_named_company_in_english_too(analysis_of):
+    analysis = analysis_of("Which Chinese company built the Tema new container terminal in Ghana?")
+    assert analysis.asks[0].kind_of == "公司"
+    assert not judge(analysis, TEMA_PORT, "").answers  # 中国企业 names no company
