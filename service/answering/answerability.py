@@ -99,12 +99,12 @@ def spelled_out(short: str, evidence: str) -> bool:
     "亚洲基础设施投资银行批准项目总额", 国开行 in "国家开发银行")."""
     if not short or not HAN.fullmatch(short[0]):
         return False
-    return _in_order(short, evidence, f"[\u4e00-\u9fff]{{0,{_SPELLED_GAP}}}?")
+    return _in_order(short, evidence, f"[\u4e00-\u9fff]{{0,{_SPELLED_GAP}}}?") is not None
 
 
-def _in_order(word: str, evidence: str, gap: str) -> bool:
-    """Whether ``evidence`` holds the characters of ``word`` in order, ``gap`` (a pattern) between each two."""
-    return re.search(gap.join(re.escape(ch) for ch in word), evidence) is not None
+def _in_order(word: str, evidence: str, gap: str) -> re.Match[str] | None:
+    """Where ``evidence`` holds the characters of ``word`` in order, ``gap`` (a pattern) between each two."""
+    return re.search(gap.join(re.escape(ch) for ch in word), evidence)
 
 
 _NEGATION = re.compile(r"[没未不无非]|缺乏|尚待|有待")
@@ -114,7 +114,7 @@ def affirms(word: str, evidence: str) -> bool:
     """Whether ``evidence`` (already ``compact``) says ``word`` was done: it
     mentions it (环评 as 环境影响评价 too, its characters in order a few
     apart) with no negation just before ("项目积极开展环境影响评价工作" does; "未开展环评" does not)."""
-    m = re.search(".{0,4}".join(re.escape(ch) for ch in compact(word)), evidence)
+    m = _in_order(compact(word), evidence, ".{0,4}")
     return m is not None and not _NEGATION.search(evidence[max(0, m.start() - 4) : m.start()])
 
 
@@ -127,7 +127,7 @@ def mentions(word: str, evidence: str) -> bool:
         return True
     if not (2 <= len(word) <= 4) or not HAN.search(word):
         return False
-    return _in_order(word, evidence, ".{0,2}")
+    return _in_order(word, evidence, ".{0,2}") is not None
 
 
 # The detail a typed question asks for, as an abstention names it.

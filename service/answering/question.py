@@ -224,13 +224,13 @@ _EN_ORDINAL = re.compile(
     re.I,
 )
 _QUOTED = re.compile(r"《([^》]{2,60})》|“([^”]{2,40})”|\"([^\"]{2,40})\"")
-# A run of capitalised words, hyphenated or not: "Abu Dhabi", "China–Europe Railway Express".
 # "为什么没做环评就开工了": a reason asked for something taken as not done.
 _DENIED = re.compile(
     r"(?:为什么|为何|怎么)[^，,。？?]{0,8}?(?:没有|没|未|并未|从未|不曾)(?:做|进行|开展|搞|经过|经|通过|提到|提及|涉及|说明)?"
     r"([\u4e00-\u9fff]{2,4}?)(?=就|便|而|却|[，,。？?]|$)"
 )
 _EN_PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:%|per\s?cent\b)", re.I)
+# A run of capitalised words, hyphenated or not: "Abu Dhabi", "China–Europe Railway Express".
 _EN_NAME_RUN = re.compile(r"\b[A-Z][A-Za-z'’]*(?:(?:\s+|[-–—])[A-Z][A-Za-z'’]*)*")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
 # What a list is of, too general to be looked for in its items.
@@ -731,17 +731,19 @@ def _en_constraints(text: str, terms: LibraryTerms) -> tuple[list[Constraint], l
             # name ("Abu Dhabi", "Silk Road Fund") is one name: the dictionary's
             # word for it, or nothing to check.
             forms, known, translatable = _en_forms(name, terms, proper=single)
+            # As a common word too: "Green" is known, "Karot" is no word at all.
+            _, known_as_word, translatable_as_word = _en_forms(name, terms)
             named = not single or _is_place_or_name(name)
             if known and named and not any(terms.generic(f) for f in forms):
                 constraints.append(Constraint(_dictionary_form(name), ConstraintKind.NAME, forms, True))
             elif not known and translatable and named:
                 # A place or a name the dictionary knows that no document uses (Tanzania).
                 constraints.append(Constraint(_dictionary_form(name), ConstraintKind.NAME, (fold(name),), False))
-            elif single and _transliterable(name) and not any(_en_forms(name, terms)[1:]):
+            elif single and _transliterable(name) and not (known_as_word or translatable_as_word):
                 # A foreign name no dictionary has: the evidence must hold its
                 # transliteration (Karot → 卡洛特), which only the evidence can tell.
                 constraints.append(Constraint(name, ConstraintKind.NAME, (), True, transliterated=True))
-            elif _en_forms(name, terms)[1]:
+            elif known_as_word:
                 known_capitals += len(name.split())
     rest = _masked(text, taken + _wh_spans(text, "en"))
     tokens = [m for m in _EN_WORD.finditer(rest) if fold(m.group(0)) not in _EN_DOCUMENT_WORDS]

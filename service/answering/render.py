@@ -110,9 +110,10 @@ def _lead(analysis: QuestionAnalysis, doc: IndexedDocument, citations: Sequence[
     notes = [f for c in citations for f in english_figures(c.quote)]
     for constraint in analysis.constraints:
         if constraint.kind is ConstraintKind.NAME and not constraint.kind_only and re.search(r"[A-Za-z]", constraint.text):
-            forms = [f for f in constraint.forms if not re.search(r"[A-Za-z]", f) and compact(f) in quoted]
             if constraint.transliterated:
                 forms = transliterations_in(constraint.text, quoted)
+            else:
+                forms = [f for f in constraint.forms if not re.search(r"[A-Za-z]", f) and compact(f) in quoted]
             if forms:
                 notes.append(f"{constraint.text} = {forms[0]}")
     return f"From the {title}" + (f" ({'; '.join(dict.fromkeys(notes))})" if notes else "") + ":"
