@@ -33,7 +33,6 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -72,9 +71,10 @@ _KEEP_GENERATIONS = 2
 _BRUTE_FORCE_UNITS = 20000
 # A segment with this share of its chunks tombstoned is rewritten without them.
 _REWRITE_DEAD_SHARE = 0.3
-# Postings of recent query terms kept in memory, per view.
-_POSTINGS_CACHE_BYTES = 64 << 20
+# Documents looked up by id kept per view.
 _FOUND_CACHE = 512
+# Rows per posting below which a binary search per row beats one pass over the postings.
+_BINARY_SEARCH_STEPS = 4
 
 
 def _alive(pid: int) -> bool:
@@ -205,9 +205,6 @@ class EmbeddedView:
             self._document_frequencies,
         )
         self._found: dict[str, tuple[_Part, DocumentRow, IndexedDocument] | None] = {}
-        self._postings_cache: OrderedDict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._postings_bytes = 0
-        self._postings_lock = threading.Lock()
 
     # --- what a request reads -----------------------------------------------------
 
@@ -295,33 +292,24 @@ class EmbeddedView:
                     totals[term] = totals.get(term, 0) - stats["df"].get(term, 0)
         return {t: n for t, n in totals.items() if n > 0}
 
-    def _postings(self, part: _Part, term_id: int) -> tuple[np.ndarray, np.ndarray]:
-        """One term's postings in one segment (kept a while: a search reads the
-        same ones for its candidates, and again for the chunks it re-scores)."""
-        key = (part.segment.number, term_id)
-        with self._postings_lock:
-            if key in self._postings_cache:
-                self._postings_cache.move_to_end(key)
-                return self._postings_cache[key]
-        found = part.segment.postings(term_id)
-        with self._postings_lock:
-            self._postings_cache[key] = found
-            self._postings_bytes += found[0].nbytes + found[1].nbytes
-            while self._postings_bytes > _POSTINGS_CACHE_BYTES and len(self._postings_cache) > 1:
-                _, (docs, tf) = self._postings_cache.popitem(last=False)
-                self._postings_bytes -= docs.nbytes + tf.nbytes
-        return found
-
     def _contributions(
         self, part: _Part, term_id: int, weight: float, rows: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """(chunk rows, BM25 contribution) of one query term in one segment,
         for all its postings or only for ``rows`` (sorted)."""
-        docs, tf = self._postings(part, term_id)
-        if rows is not None:
+        docs, tf = part.segment.postings(term_id)
+        if rows is not None and len(rows) * _BINARY_SEARCH_STEPS < len(docs):
+            # Few rows in long postings: look each row up.
             at = np.minimum(np.searchsorted(docs, rows), max(len(docs) - 1, 0))
             hit = docs[at] == rows if len(docs) else np.zeros(len(rows), bool)
             docs, tf = rows[hit], tf[at[hit]]
+        elif rows is not None:
+            # Many rows: one pass over the postings against a mask is cheaper than a binary
+            # search per row (at 1M chunks, 355k rows in 420k postings: 9 ms → 2-4 ms).
+            wanted = np.zeros(part.segment.n_chunks, bool)
+            wanted[rows] = True
+            hit = wanted[docs]
+            docs, tf = docs[hit], tf[hit]
         lengths = part.segment.lengths[docs]
         return docs.astype(np.int64), weight * term_weights(tf, lengths, self._lexical.avg_length)
 
@@ -350,6 +338,8 @@ class EmbeddedView:
         top = np.zeros(0, np.int64)  # the best ``limit`` chunks so far
         kth = 0.0  # the ``limit``-th best score so far (0 while fewer are seen)
         done = 0
+        taken = 0.0  # the weights of the terms looked up so far: no total exceeds it
+        stale = False  # whether ``top`` lags behind ``totals``
         for term in terms:
             if kth > remaining:
                 break
@@ -358,9 +348,17 @@ class EmbeddedView:
             totals[docs] += contribution
             seen[docs] = True
             remaining -= weights[term]
+            taken += weights[term]
             done += 1
+            if taken <= remaining:
+                # No total can beat what is left yet, so the k-th best cannot either: the
+                # top is of no use before then, and is found once when it is.
+                stale = True
+                continue
             # Only this term's chunks changed score: the new top is among them and the old top.
-            top, kth = _top(totals, np.concatenate([docs, _not_in(top, docs)]), limit)
+            changed = np.flatnonzero(seen) if stale else np.concatenate([docs, _not_in(top, docs)])
+            top, kth = _top(totals, changed, limit)
+            stale = False
         rows = np.flatnonzero(seen)
         # The remaining terms are looked up only for the chunks that can still reach the k-th
         # best score, which only rises: the candidates shrink term by term, and the long

@@ -8,7 +8,7 @@ Layout of ``segments/<id>/``::
     vectors.f16      float16 vectors, one row per unit (read with pread)
     dense.faiss      their index (exact, or IVF-SQ8 for a large segment)
     postings.npz     term -> chunk rows offsets (indptr) and chunk lengths
-    post_docs.i32    postings: chunk rows, term by term (read with pread)
+    post_docs.i32    postings: chunk rows, term by term (memory-mapped)
     post_tf.u16      postings: term counts
     meta.json        counts and statistics; written last: a segment with it is complete
 
@@ -19,6 +19,7 @@ per-unit kinds, per-chunk lengths) and reads the rest per request."""
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import sqlite3
 import weakref
@@ -248,8 +249,11 @@ class Segment:
         with np.load(directory / "postings.npz") as arrays:
             self.indptr = arrays["indptr"]
             self.lengths = arrays["lengths"]
-        self._post_docs = os.open(directory / "post_docs.i32", os.O_RDONLY)
-        self._post_tf = os.open(directory / "post_tf.u16", os.O_RDONLY)
+        # Memory-mapped, not read per request: a search reads a common term's postings only
+        # where it looks chunks up (a binary search touches a few pages of a 4 MB list), and
+        # the pages are the OS's shared, reclaimable cache, not the server's own memory.
+        self.post_docs = _mapped(directory / "post_docs.i32", np.int32)
+        self.post_tf = _mapped(directory / "post_tf.u16", np.uint16)
         self.vectors = dense.VectorFile(directory / "vectors.f16", self.dimension, self.n_units)
         self.index = faiss.deserialize_index(np.fromfile(directory / "dense.faiss", dtype=np.uint8))
         starts = self._db.execute("SELECT first_chunk, doc_id FROM docs ORDER BY first_chunk").fetchall()
@@ -257,7 +261,7 @@ class Segment:
         self.doc_names = [d for _, d in starts]
         self.n_documents = len(starts)
         # Files close when the last view holding the segment is gone.
-        self._closed = weakref.finalize(self, _close, self._db, (self._post_docs, self._post_tf, self.vectors.fd))
+        self._closed = weakref.finalize(self, _close, self._db, (self.vectors.fd,))
         if self.index.ntotal != self.n_units or len(self.lengths) != self.n_chunks or len(self.unit_kind) != self.n_units:
             raise ValueError(f"segment {self.id}: its files disagree on its size")
 
@@ -336,11 +340,9 @@ class Segment:
         return {t: int(self.indptr[i + 1] - self.indptr[i]) for t, i in self.term_ids(terms).items()}
 
     def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk rows, counts) of one term."""
+        """(chunk rows, counts) of one term: read-only views of the mapped files."""
         lo, hi = int(self.indptr[term_id]), int(self.indptr[term_id + 1])
-        docs = np.frombuffer(os.pread(self._post_docs, 4 * (hi - lo), 4 * lo), np.int32)
-        tf = np.frombuffer(os.pread(self._post_tf, 2 * (hi - lo), 2 * lo), np.uint16)
-        return docs, tf
+        return self.post_docs[lo:hi], self.post_tf[lo:hi]
 
     def all_terms(self) -> list[str]:
         return [t for (t,) in self._db.execute("SELECT term FROM terms ORDER BY id")]
@@ -373,6 +375,15 @@ class Segment:
 
     def close(self) -> None:
         self._closed()
+
+
+def _mapped(path: Path, dtype: type) -> np.ndarray:
+    """A read-only array over a whole file, memory-mapped (mapping an empty file fails).
+    The mapping outlives the descriptor and a deletion of the file, as the segment must."""
+    with path.open("rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return np.zeros(0, dtype)
+        return np.frombuffer(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), dtype)
 
 
 def _close(db: sqlite3.Connection, fds: tuple[int, ...]) -> None:
@@ -452,8 +463,7 @@ def _merge_postings(segments: list[Segment], chunk_maps: list[np.ndarray], lengt
     counts = np.zeros((len(segments), len(merged_terms)), np.int64)
     for s, (segment, terms, chunk_map) in enumerate(zip(segments, term_lists, chunk_maps, strict=True)):
         n = int(segment.indptr[-1])
-        docs = np.fromfile(segment.directory / "post_docs.i32", np.int32, count=n)
-        tf = np.fromfile(segment.directory / "post_tf.u16", np.uint16, count=n)
+        docs, tf = segment.post_docs[:n], segment.post_tf[:n]
         term_of = np.repeat(np.asarray([position[t] for t in terms], np.int64), np.diff(segment.indptr))
         rows = chunk_map[docs]
         alive = rows >= 0
