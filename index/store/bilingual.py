@@ -39,7 +39,9 @@ def _dictionary() -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 def _stem(word: str) -> str:
     """A crude singular, applied alike to glosses and questions ("think tanks"
-    finds the gloss "think tank"); being symmetric it need not be correct."""
+    finds the gloss "think tank"); being symmetric it need not be correct. A
+    possessive is the word ("the world's fertilizer" → world → 世界)."""
+    word = word.removesuffix("'s").rstrip("'")
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
