@@ -339,7 +339,6 @@ class EmbeddedView:
         kth = 0.0  # the ``limit``-th best score so far (0 while fewer are seen)
         done = 0
         taken = 0.0  # the weights of the terms looked up so far: no total exceeds it
-        stale = False  # whether ``top`` lags behind ``totals``
         for term in terms:
             if kth > remaining:
                 break
@@ -352,13 +351,11 @@ class EmbeddedView:
             done += 1
             if taken <= remaining:
                 # No total can beat what is left yet, so the k-th best cannot either: the
-                # top is of no use before then, and is found once when it is.
-                stale = True
+                # top is of no use before then, and is found once, among all seen, when it is.
                 continue
             # Only this term's chunks changed score: the new top is among them and the old top.
-            changed = np.flatnonzero(seen) if stale else np.concatenate([docs, _not_in(top, docs)])
+            changed = np.concatenate([docs, _not_in(top, docs)]) if len(top) else np.flatnonzero(seen)
             top, kth = _top(totals, changed, limit)
-            stale = False
         rows = np.flatnonzero(seen)
         # The remaining terms are looked up only for the chunks that can still reach the k-th
         # best score, which only rises: the candidates shrink term by term, and the long

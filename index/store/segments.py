@@ -250,8 +250,8 @@ class Segment:
             self.indptr = arrays["indptr"]
             self.lengths = arrays["lengths"]
         # Memory-mapped, not read per request: a search reads a common term's postings only
-        # where it looks chunks up (a binary search touches a few pages of a 4 MB list), and
-        # the pages are the OS's shared, reclaimable cache, not the server's own memory.
+        # where it looks chunks up (a binary search touches a few pages of a 4 MB list). The
+        # pages touched count in the server's RSS, but are the OS's shared, reclaimable cache.
         self.post_docs = _mapped(directory / "post_docs.i32", np.int32)
         self.post_tf = _mapped(directory / "post_tf.u16", np.uint16)
         self.vectors = dense.VectorFile(directory / "vectors.f16", self.dimension, self.n_units)
