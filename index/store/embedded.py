@@ -392,11 +392,14 @@ class EmbeddedView:
     ) -> float:
         """The lowest full score of ``rows``, whose ``totals`` so far lack ``terms``."""
         rows = np.sort(rows)
-        scores = totals[rows]
-        for term in terms:
-            docs, contribution = self._contributions(part, ids[term], weights[term], rows)
+        return float(self._add_terms(part, rows, totals[rows], [(ids[t], weights[t]) for t in terms]).min())
+
+    def _add_terms(self, part: _Part, rows: np.ndarray, scores: np.ndarray, terms: list[tuple[int, float]]) -> np.ndarray:
+        """``scores`` of the sorted ``rows`` with each (term id, weight)'s BM25 contribution added."""
+        for term_id, weight in terms:
+            docs, contribution = self._contributions(part, term_id, weight, rows)
             scores[np.searchsorted(rows, docs)] += contribution
-        return float(scores.min())
+        return scores
 
     @staticmethod
     def _admit(
@@ -443,10 +446,8 @@ class EmbeddedView:
             order = np.argsort(chunks[mine] & 0xFFFFFFFF, kind="stable")
             mine = mine[order]
             rows = chunks[mine] & 0xFFFFFFFF
-            scores = np.zeros(len(rows), np.float64)
-            for term, term_id in part.segment.term_ids(list(weights)).items():
-                docs, contribution = self._contributions(part, term_id, weights[term], rows)
-                scores[np.searchsorted(rows, docs)] += contribution
+            terms = [(term_id, weights[term]) for term, term_id in part.segment.term_ids(list(weights)).items()]
+            scores = self._add_terms(part, rows, np.zeros(len(rows), np.float64), terms)
             if part.alive_chunks is not None:
                 scores[~part.alive_chunks[rows]] = 0
             out[mine] = scores

@@ -202,7 +202,6 @@ def test_an_update_made_while_a_merge_is_written_goes_on_and_is_kept(runtime_cop
     assert not any(store.merging.iterdir())
 
 
-@pytest.mark.stores
 def _assert_tops_are_exact(view) -> None:
     keys = np.concatenate([view.chunk_keys(d) for d in view.documents])
     dev = [json.loads(line)["question"] for line in (ROOT / "eval" / "dev.jsonl").read_text().splitlines()[::8]]
@@ -216,6 +215,7 @@ def _assert_tops_are_exact(view) -> None:
             assert np.allclose(view.lexical_scores(keywords, top.keys), top.scores, rtol=1e-4)
 
 
+@pytest.mark.stores
 def test_the_lexical_top_is_the_top_of_every_chunks_score(runtime):
     """The pruned top-k search (MaxScore in the embedded store, Milvus' own
     in Milvus) returns exactly the best of all chunks' BM25 scores."""
